@@ -1,0 +1,466 @@
+//! The token cache: one token per client, read without locks, renewed by exactly one caller.
+//!
+//! Reads go through an `ArcSwapOption`, so the warm path is an atomic load, a clock read and a
+//! copy: no lock a renewal could hold, no allocation. The `flight` mutex only coordinates who
+//! renews; nobody holds it across network I/O.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use crate::token::Fetched;
+
+/// Time source; tests inject a fake one to walk a token through its life.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Instant;
+    fn system_now(&self) -> SystemTime;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[inline]
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn system_now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// When a token stops being served, and when renewal starts. `None` means the defaults:
+/// hard margin min(30 s, 10 % of lifetime), refresh-ahead window min(5 min, 50 % of lifetime).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Margins {
+    pub hard: Option<Duration>,
+    pub refresh_ahead: Option<Duration>,
+}
+
+impl Margins {
+    /// (hard margin, refresh-ahead window) for a token of this lifetime.
+    fn for_lifetime(&self, lifetime: Duration) -> (Duration, Duration) {
+        let hard = self.hard.unwrap_or_else(|| (lifetime / 10).min(Duration::from_secs(30)));
+        // A margin as long as the token would make every token unusable on arrival.
+        let hard = hard.min(lifetime / 2);
+        let window = self.refresh_ahead.unwrap_or_else(|| (lifetime / 2).min(Duration::from_secs(300)));
+        (hard, window.min(lifetime - hard))
+    }
+}
+
+/// A token in the cache, with the instants that govern it.
+pub struct CachedToken {
+    pub(crate) access_token: Secret,
+    pub(crate) token_type: String,
+    pub(crate) scope: Option<String>,
+    /// When the request that got it was sent: expiry counts from here, not from the answer.
+    pub(crate) obtained_at: Instant,
+    pub(crate) usable_until: Instant,
+    pub(crate) refresh_at: Instant,
+    pub(crate) expires_at_system: SystemTime,
+    pub(crate) refresh_at_system: SystemTime,
+    pub(crate) lifetime: Duration,
+}
+
+impl CachedToken {
+    fn new(f: Fetched, sent_at: Instant, sent_at_system: SystemTime, margins: &Margins) -> Self {
+        let (hard, window) = margins.for_lifetime(f.lifetime);
+        let usable_until = sent_at + (f.lifetime - hard);
+        let refresh_at = usable_until - window;
+        CachedToken {
+            access_token: f.access_token,
+            token_type: f.token_type,
+            scope: f.scope,
+            obtained_at: sent_at,
+            usable_until,
+            refresh_at,
+            expires_at_system: sent_at_system + f.lifetime,
+            refresh_at_system: sent_at_system + (refresh_at - sent_at),
+            lifetime: f.lifetime,
+        }
+    }
+
+    pub fn access_token(&self) -> &str {
+        self.access_token.expose()
+    }
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+    /// When the server said the token expires (counted from when the request was sent).
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at_system
+    }
+    /// From this instant on, the next caller renews the token (others keep using it).
+    pub fn refresh_at(&self) -> SystemTime {
+        self.refresh_at_system
+    }
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Usable now for a caller that needs `min_valid` more. A request longer than any token of
+    /// this lifetime could satisfy is served by the freshest token instead of looping forever.
+    #[inline]
+    fn satisfies(&self, now: Instant, min_valid: Duration) -> bool {
+        if now >= self.usable_until {
+            return false;
+        }
+        let left = self.usable_until - now;
+        left >= min_valid || min_valid > self.usable_until - self.obtained_at
+    }
+}
+
+#[derive(Default)]
+struct Flight {
+    in_flight: bool,
+    /// Bumped each time a fetch ends; waiters watch it.
+    generation: u64,
+    last_error: Option<Error>,
+    /// After a failed renewal, callers that still have a usable token don't retry before this.
+    retry_not_before: Option<Instant>,
+    consecutive_failures: u32,
+    waiters: u32,
+}
+
+pub struct TokenCache<C: Clock = SystemClock> {
+    clock: C,
+    margins: Margins,
+    current: ArcSwapOption<CachedToken>,
+    flight: Mutex<Flight>,
+    landed: Condvar,
+    /// The longest a caller waits for another caller's fetch before giving up.
+    wait_limit: Duration,
+}
+
+impl<C: Clock> TokenCache<C> {
+    pub fn new(clock: C, margins: Margins, wait_limit: Duration) -> Self {
+        TokenCache {
+            clock,
+            margins,
+            current: ArcSwapOption::empty(),
+            flight: Mutex::new(Flight::default()),
+            landed: Condvar::new(),
+            wait_limit,
+        }
+    }
+
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Returns `use_token(token)` for a token valid at least `min_valid` more, fetching with
+    /// `fetch` when needed. Concurrent callers without a usable token share one fetch.
+    #[inline]
+    pub fn get<R>(
+        &self,
+        min_valid: Duration,
+        fetch: impl FnOnce() -> Result<Fetched>,
+        use_token: impl FnOnce(&CachedToken) -> R,
+    ) -> Result<R> {
+        {
+            let guard = self.current.load();
+            if let Some(tok) = guard.as_deref() {
+                let now = self.clock.now();
+                if now < tok.refresh_at && tok.satisfies(now, min_valid) {
+                    return Ok(use_token(tok));
+                }
+            }
+        }
+        self.get_slow(min_valid, fetch, use_token)
+    }
+
+    #[cold]
+    fn get_slow<R>(
+        &self,
+        min_valid: Duration,
+        fetch: impl FnOnce() -> Result<Fetched>,
+        use_token: impl FnOnce(&CachedToken) -> R,
+    ) -> Result<R> {
+        let wait_deadline = Instant::now() + self.wait_limit;
+        let mut waited_for: Option<u64> = None;
+        let mut flight = self.flight.lock();
+        loop {
+            let now = self.clock.now();
+            let current = self.current.load_full();
+            if let Some(tok) = current.as_deref() {
+                if tok.satisfies(now, min_valid) {
+                    let due = now >= tok.refresh_at;
+                    let backing_off = flight.retry_not_before.is_some_and(|t| now < t);
+                    if !due || flight.in_flight || backing_off {
+                        drop(flight);
+                        return Ok(use_token(tok));
+                    }
+                    // Refresh-ahead: this caller renews; everyone else keeps the current token.
+                    flight.in_flight = true;
+                    drop(flight);
+                    return Ok(match self.run_fetch(fetch) {
+                        Ok(new) => use_token(&new),
+                        Err(_) => use_token(tok),
+                    });
+                }
+            }
+            if let Some(gen) = waited_for {
+                if flight.generation != gen {
+                    // The fetch we waited for has landed and left nothing usable: share its error.
+                    if let Some(e) = &flight.last_error {
+                        return Err(e.clone());
+                    }
+                    waited_for = None;
+                }
+            }
+            if !flight.in_flight {
+                flight.in_flight = true;
+                drop(flight);
+                let tok = self.run_fetch(fetch)?;
+                return Ok(use_token(&tok));
+            }
+            waited_for.get_or_insert(flight.generation);
+            flight.waiters += 1;
+            let timed_out = self.landed.wait_until(&mut flight, wait_deadline).timed_out();
+            flight.waiters -= 1;
+            if timed_out && Some(flight.generation) == waited_for {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("gave up after {:?} waiting for another thread's token request", self.wait_limit),
+                ));
+            }
+        }
+    }
+
+    /// Runs one fetch (the caller has set `in_flight`), publishes the outcome, wakes waiters.
+    fn run_fetch(&self, fetch: impl FnOnce() -> Result<Fetched>) -> Result<Arc<CachedToken>> {
+        // If `fetch` panics, this guard still ends the flight, so waiters are not stranded.
+        struct PanicGuard<'a, C: Clock>(&'a TokenCache<C>, bool);
+        impl<C: Clock> Drop for PanicGuard<'_, C> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.land(&Err(Error::new(ErrorKind::Protocol, "internal error: the token fetch panicked")));
+                }
+            }
+        }
+        let mut guard = PanicGuard(self, true);
+        let sent_at = self.clock.now();
+        let sent_at_system = self.clock.system_now();
+        let result = fetch().map(|f| Arc::new(CachedToken::new(f, sent_at, sent_at_system, &self.margins)));
+        guard.1 = false;
+        self.land(&result);
+        result
+    }
+
+    fn land(&self, outcome: &Result<Arc<CachedToken>>) {
+        let mut f = self.flight.lock();
+        match outcome {
+            Ok(tok) => {
+                self.current.store(Some(tok.clone()));
+                f.last_error = None;
+                f.retry_not_before = None;
+                f.consecutive_failures = 0;
+            }
+            Err(e) => {
+                f.last_error = Some(e.clone());
+                f.consecutive_failures = f.consecutive_failures.saturating_add(1);
+                // 1 s doubling to 30 s: a usable token is kept while the server recovers.
+                let backoff = Duration::from_secs(1u64 << (f.consecutive_failures.min(6) - 1)).min(Duration::from_secs(30));
+                f.retry_not_before = Some(self.clock.now() + backoff);
+            }
+        }
+        f.in_flight = false;
+        f.generation = f.generation.wrapping_add(1);
+        drop(f);
+        self.landed.notify_all();
+    }
+
+    /// How many callers are parked waiting for another caller's fetch (for tests and stats).
+    pub fn waiters(&self) -> u32 {
+        self.flight.lock().waiters
+    }
+
+    /// Drops `token` if it is still the cached one ("it got a 401"). Returns whether it did.
+    /// N callers reporting the same stale token cause one renewal, not N.
+    pub fn invalidate(&self, token: &str) -> bool {
+        let current = self.current.load();
+        match current.as_deref() {
+            Some(t) if t.access_token.expose() == token => {
+                let prev = self.current.compare_and_swap(&*current, None);
+                match (prev.as_deref(), current.as_deref()) {
+                    (Some(a), Some(b)) => std::ptr::eq(a, b),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The cached token, if any, without fetching (for diagnostics).
+    pub fn peek(&self) -> Option<Arc<CachedToken>> {
+        self.current.load_full()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+    /// A clock that only moves when told to.
+    struct FakeClock {
+        base: Instant,
+        offset_ms: AtomicU64,
+    }
+    impl FakeClock {
+        fn new() -> Self {
+            FakeClock { base: Instant::now(), offset_ms: AtomicU64::new(0) }
+        }
+    }
+    impl Clock for Arc<FakeClock> {
+        fn now(&self) -> Instant {
+            self.base + Duration::from_millis(self.offset_ms.load(Ordering::SeqCst))
+        }
+        fn system_now(&self) -> SystemTime {
+            SystemTime::UNIX_EPOCH + Duration::from_millis(self.offset_ms.load(Ordering::SeqCst))
+        }
+    }
+
+    fn setup() -> (Arc<FakeClock>, TokenCache<Arc<FakeClock>>) {
+        let clock = Arc::new(FakeClock::new());
+        (clock.clone(), TokenCache::new(clock, Margins::default(), Duration::from_secs(5)))
+    }
+    fn advance(c: &FakeClock, secs: u64) {
+        c.offset_ms.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+    fn token(name: &str, secs: u64) -> Result<Fetched> {
+        Ok(Fetched { access_token: Secret::new(name), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(secs) })
+    }
+    fn get(cache: &TokenCache<Arc<FakeClock>>, calls: &AtomicU32, name: &str) -> Result<String> {
+        cache.get(Duration::ZERO, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            token(name, 3600)
+        }, |t| t.access_token().to_string())
+    }
+
+    #[test]
+    fn margins_defaults() {
+        let m = Margins::default();
+        assert_eq!(m.for_lifetime(Duration::from_secs(3600)), (Duration::from_secs(30), Duration::from_secs(300)));
+        assert_eq!(m.for_lifetime(Duration::from_secs(10)), (Duration::from_secs(1), Duration::from_secs(5)));
+        let big = Margins { hard: Some(Duration::from_secs(100)), refresh_ahead: Some(Duration::from_secs(100)) };
+        assert_eq!(big.for_lifetime(Duration::from_secs(10)), (Duration::from_secs(5), Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn lifecycle_reuse_refresh_ahead_and_hard_expiry() {
+        let (clock, cache) = setup();
+        let calls = AtomicU32::new(0);
+        assert_eq!(get(&cache, &calls, "t1").unwrap(), "t1");
+        advance(&clock, 3000);
+        assert_eq!(get(&cache, &calls, "t2").unwrap(), "t1", "still fresh: reused");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // 3600 - 30 (hard) - 300 (window) = 3270: from then on the next caller renews.
+        advance(&clock, 300);
+        assert_eq!(get(&cache, &calls, "t2").unwrap(), "t2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Expiry counts from when t2 was requested; past the hard margin it is never served.
+        advance(&clock, 3571);
+        assert_eq!(get(&cache, &calls, "t3").unwrap(), "t3");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn failed_refresh_keeps_serving_then_surfaces_when_unusable() {
+        let (clock, cache) = setup();
+        let calls = AtomicU32::new(0);
+        get(&cache, &calls, "t1").unwrap();
+        advance(&clock, 3300); // in the refresh window
+        let failing = || -> Result<Fetched> { Err(Error::new(ErrorKind::Transport, "down")) };
+        let r = cache.get(Duration::ZERO, failing, |t| t.access_token().to_string());
+        assert_eq!(r.unwrap(), "t1");
+        // During backoff nobody retries: the fetch closure must not run.
+        let r = cache.get(Duration::ZERO, || panic!("must not fetch during backoff"), |t| t.access_token().to_string());
+        assert_eq!(r.unwrap(), "t1");
+        advance(&clock, 300); // past the hard margin
+        let e = cache.get(Duration::ZERO, failing, |_| ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Transport);
+        // The next caller tries again (errors are not cached while no token is usable).
+        assert_eq!(get(&cache, &calls, "t2").unwrap(), "t2");
+    }
+
+    #[test]
+    fn min_valid_forces_renewal_but_impossible_requests_do_not_loop() {
+        let (clock, cache) = setup();
+        let calls = AtomicU32::new(0);
+        get(&cache, &calls, "t1").unwrap();
+        advance(&clock, 1000);
+        let calls = &calls;
+        let f = |n: &'static str| move || -> Result<Fetched> { calls.fetch_add(1, Ordering::SeqCst); token(n, 3600) };
+        let r = cache.get(Duration::from_secs(2500), f("t2"), |t| t.access_token().to_string()).unwrap();
+        assert_eq!(r, "t1", "2570 s left is enough");
+        let r = cache.get(Duration::from_secs(3000), f("t2"), |t| t.access_token().to_string()).unwrap();
+        assert_eq!(r, "t2");
+        let r = cache.get(Duration::from_secs(99_999), f("t3"), |t| t.access_token().to_string()).unwrap();
+        assert_eq!(r, "t2", "no token can live that long: serve the freshest");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn conditional_invalidation() {
+        let (_clock, cache) = setup();
+        let calls = AtomicU32::new(0);
+        get(&cache, &calls, "t1").unwrap();
+        assert!(!cache.invalidate("other"));
+        assert!(cache.invalidate("t1"));
+        assert!(!cache.invalidate("t1"), "already dropped");
+        assert_eq!(get(&cache, &calls, "t2").unwrap(), "t2");
+        assert!(!cache.invalidate("t1"), "a late 401 for t1 must not drop t2");
+        assert_eq!(get(&cache, &calls, "t3").unwrap(), "t2");
+    }
+
+    #[test]
+    fn concurrent_cold_callers_share_one_fetch_and_its_error() {
+        let cache = Arc::new(TokenCache::new(SystemClock, Margins::default(), Duration::from_secs(10)));
+        let calls = Arc::new(AtomicU32::new(0));
+        let barrier = Arc::new(std::sync::Barrier::new(16));
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let (cache, calls, barrier, rx) = (cache.clone(), calls.clone(), barrier.clone(), release_rx.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    cache.get(Duration::ZERO, || {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        // Hold the fetch open until the test releases it, so all threads pile up.
+                        rx.lock().recv_timeout(Duration::from_secs(5)).ok();
+                        Err(Error::new(ErrorKind::OAuth, "nope"))
+                    }, |_| ())
+                })
+            })
+            .collect();
+        // Wait (bounded) until the other 15 are parked behind the one fetch, then let it land.
+        let start = Instant::now();
+        while cache.waiters() < 15 && start.elapsed() < Duration::from_secs(5) {
+            std::thread::yield_now();
+        }
+        assert_eq!(cache.waiters(), 15);
+        release_tx.send(()).unwrap();
+        for h in handles {
+            assert_eq!(h.join().unwrap().unwrap_err().kind(), ErrorKind::OAuth, "every waiter shares the one error");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn panicking_fetch_does_not_strand_waiters() {
+        let (_clock, cache) = setup();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cache.get(Duration::ZERO, || panic!("boom"), |_| ())));
+        assert!(r.is_err());
+        let calls = AtomicU32::new(0);
+        assert_eq!(get(&cache, &calls, "t1").unwrap(), "t1", "the flight was ended by the guard");
+    }
+}

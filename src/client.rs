@@ -1,0 +1,158 @@
+//! `Client`: configuration + transport + cache. The C ABI and the CLI are thin layers over it.
+
+use std::time::{Duration, SystemTime};
+
+use parking_lot::Mutex;
+
+use crate::cache::{CachedToken, Margins, SystemClock, TokenCache};
+use crate::config::{AuthMethod, ClientOptions, Config};
+use crate::credentials::CredentialSource;
+use crate::discovery;
+use crate::encoding::{base64, form_body, form_urlencode};
+use crate::error::Result;
+use crate::token::{self, Fetched};
+use crate::transport::Transport;
+
+/// A token handed to Rust callers. The access token is zeroized when this is dropped.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: crate::Secret,
+    pub token_type: String,
+    pub scope: Option<String>,
+    pub expires_at: SystemTime,
+    pub refresh_at: SystemTime,
+}
+
+impl AccessToken {
+    pub fn secret(&self) -> &str {
+        self.token.expose()
+    }
+}
+
+/// Gets and keeps a bearer token. Cheap to share: all methods take `&self` and are safe from
+/// any number of threads.
+pub struct Client {
+    config: Config,
+    transport: Transport,
+    /// Discovered token endpoint; only touched by the one caller that is fetching.
+    endpoint: Mutex<Option<String>>,
+    cache: TokenCache<SystemClock>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("issuer", &self.config.issuer)
+            .field("client_id", &self.config.credentials.client_id)
+            .field("credential_source", &self.config.credentials.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Resolves options, environment and credentials. Reads files, never the network.
+    pub fn new(options: &ClientOptions) -> Result<Client> {
+        Self::from_config(Config::resolve(options)?)
+    }
+
+    /// A client from the environment and the credentials chain alone.
+    pub fn from_env() -> Result<Client> {
+        Self::new(&ClientOptions::default())
+    }
+
+    pub fn from_config(config: Config) -> Result<Client> {
+        let transport = Transport::new(&config)?;
+        let margins = Margins { hard: config.expiry_margin, refresh_ahead: config.refresh_ahead };
+        // Waiters give up a little after the fetch they wait for must have ended
+        // (discovery + token request, each bounded by the request timeout).
+        let wait_limit = config.request_timeout * 2 + Duration::from_secs(1);
+        Ok(Client {
+            endpoint: Mutex::new(config.token_endpoint.clone()),
+            cache: TokenCache::new(SystemClock, margins, wait_limit),
+            config,
+            transport,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn credential_source(&self) -> &CredentialSource {
+        &self.config.credentials.source
+    }
+
+    /// The access token, fetched if the cache has none usable.
+    pub fn token(&self) -> Result<String> {
+        self.with_token(Duration::ZERO, |t| t.access_token().to_string())
+    }
+
+    /// The token with its metadata, valid for at least `min_valid` more.
+    pub fn access_token(&self, min_valid: Duration) -> Result<AccessToken> {
+        self.with_token(min_valid, |t| AccessToken {
+            token: crate::Secret::new(t.access_token()),
+            token_type: t.token_type().to_string(),
+            scope: t.scope().map(str::to_string),
+            expires_at: t.expires_at(),
+            refresh_at: t.refresh_at(),
+        })
+    }
+
+    /// Calls `f` with the cached token (no copy, no allocation on the warm path).
+    #[inline]
+    pub fn with_token<R>(&self, min_valid: Duration, f: impl FnOnce(&CachedToken) -> R) -> Result<R> {
+        self.cache.get(min_valid, || self.fetch(), f)
+    }
+
+    /// "This token got a 401": drops it unless it was already replaced. Returns whether it did.
+    pub fn invalidate(&self, token: &str) -> bool {
+        self.cache.invalidate(token)
+    }
+
+    /// The token endpoint in use (discovering it if needed).
+    pub fn token_endpoint(&self) -> Result<String> {
+        let mut ep = self.endpoint.lock();
+        if let Some(e) = ep.as_ref() {
+            return Ok(e.clone());
+        }
+        let found = discovery::token_endpoint(&self.transport, &self.config.issuer)?;
+        *ep = Some(found.clone());
+        Ok(found)
+    }
+
+    /// One token request, no cache. Used by the cache when it needs a token.
+    pub fn fetch(&self) -> Result<Fetched> {
+        let endpoint = self.token_endpoint()?;
+        let creds = &self.config.credentials;
+        let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+        if !self.config.scope.is_empty() {
+            pairs.push(("scope", &self.config.scope));
+        }
+        let authorization = match self.config.auth_method {
+            AuthMethod::ClientSecretBasic => {
+                // RFC 6749 §2.3.1: form-urlencode id and secret, then base64 "id:secret".
+                let raw = zeroize::Zeroizing::new(format!(
+                    "{}:{}",
+                    form_urlencode(&creds.client_id),
+                    form_urlencode(creds.client_secret.expose())
+                ));
+                Some(zeroize::Zeroizing::new(format!("Basic {}", base64(raw.as_bytes()))))
+            }
+            AuthMethod::ClientSecretPost => {
+                pairs.push(("client_id", &creds.client_id));
+                pairs.push(("client_secret", creds.client_secret.expose()));
+                None
+            }
+        };
+        let body = zeroize::Zeroizing::new(form_body(&pairs));
+        let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body)?;
+        token::parse_response(resp.status, &resp.body).map_err(|e| {
+            let at = resp
+                .retry_after
+                .as_deref()
+                .and_then(|v| crate::transport::parse_retry_after(v, SystemTime::now()))
+                .map(|d| SystemTime::now() + d);
+            e.with_retry_after(at)
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! The C ABI. Every `extern "C"` function runs its body through [`guard`], which catches
+//! panics (→ `RAPIDATA_STATUS_PANIC`), turns failures into a status plus an optional owned
+//! `RapidataError`, and never writes outputs on failure. Argument checks go through the helpers
+//! below so NULL and invalid UTF-8 get the same treatment everywhere.
+
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{Error, ErrorKind};
+
+pub mod client;
+pub mod error;
+pub mod options;
+pub mod version;
+
+pub use client::*;
+pub use error::*;
+pub use options::*;
+pub use version::*;
+
+/// Status of every fallible call. Values are stable: a value never changes meaning, new
+/// failures get new numbers.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RapidataStatus {
+    /// Success; outputs were written.
+    Ok = 0,
+    /// A NULL where a value is required, invalid UTF-8, or an unusable value.
+    InvalidArgument = 1,
+    /// No client id/secret in arguments, environment or credentials file.
+    NoCredentials = 2,
+    /// The buffer cannot hold the token and its NUL; `*out_len` holds the length needed.
+    BufferTooSmall = 3,
+    /// Broken configuration: credentials file, CA file, issuer, discovery mismatch.
+    Config = 4,
+    /// Network failure: DNS, connect, TLS, reset.
+    Transport = 5,
+    /// A timeout or deadline passed.
+    Timeout = 6,
+    /// An HTTP error status without an OAuth error document.
+    Http = 7,
+    /// An RFC 6749 error answer; see `rapidata_error_oauth_code`.
+    Oauth = 8,
+    /// The server's answer is not a valid token response or discovery document.
+    Protocol = 9,
+    /// A bug inside raptoken was caught at the boundary; the process is still safe to use.
+    Panic = 10,
+}
+
+impl RapidataStatus {
+    pub(crate) fn from_kind(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::InvalidArgument => RapidataStatus::InvalidArgument,
+            ErrorKind::NoCredentials => RapidataStatus::NoCredentials,
+            ErrorKind::Config => RapidataStatus::Config,
+            ErrorKind::Transport => RapidataStatus::Transport,
+            ErrorKind::Timeout => RapidataStatus::Timeout,
+            ErrorKind::Http => RapidataStatus::Http,
+            ErrorKind::OAuth => RapidataStatus::Oauth,
+            ErrorKind::Protocol => RapidataStatus::Protocol,
+        }
+    }
+}
+
+/// A failure on its way out through the ABI.
+pub(crate) struct Failure {
+    pub status: RapidataStatus,
+    pub error: Error,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { status: RapidataStatus::from_kind(error.kind()), error }
+    }
+}
+
+pub(crate) type FfiResult<T> = Result<T, Failure>;
+
+pub(crate) fn invalid(message: impl Into<String>) -> Failure {
+    Error::invalid_argument(message).into()
+}
+
+/// Runs an ABI body: catches panics, maps failures to statuses, hands out the error object.
+pub(crate) fn guard(out_error: *mut *mut RapidataError, body: impl FnOnce() -> FfiResult<()>) -> RapidataStatus {
+    let failure = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return RapidataStatus::Ok,
+        Ok(Err(f)) => f,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Failure {
+                status: RapidataStatus::Panic,
+                error: Error::new(
+                    ErrorKind::Protocol,
+                    format!("internal error in raptoken (please report): {}", crate::error::scrub(&what, 200)),
+                ),
+            }
+        }
+    };
+    let status = failure.status;
+    if !out_error.is_null() {
+        // Building the error must not unwind either.
+        if let Ok(e) = catch_unwind(AssertUnwindSafe(|| RapidataError::from_failure(failure))) {
+            // SAFETY: the caller passed a writable `RapidataError **` (documented contract).
+            unsafe { *out_error = Box::into_raw(Box::new(e)) };
+        }
+    }
+    status
+}
+
+/// Like [`guard`] for functions that return nothing and must not unwind (the `_free`s).
+pub(crate) fn guard_void(body: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(body));
+}
+
+/// A required C string argument.
+pub(crate) unsafe fn arg_str<'a>(p: *const c_char, name: &str) -> FfiResult<&'a str> {
+    if p.is_null() {
+        return Err(invalid(format!("{name} is NULL")));
+    }
+    // SAFETY: non-NULL, and the caller promises a NUL-terminated string (documented).
+    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| invalid(format!("{name} is not valid UTF-8")))
+}
+
+/// A required handle.
+pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> FfiResult<&'a T> {
+    // SAFETY: the caller promises a live handle from the matching `_new` (documented).
+    unsafe { p.as_ref() }.ok_or_else(|| invalid(format!("{name} is NULL")))
+}
+
+pub(crate) unsafe fn arg_mut<'a, T>(p: *mut T, name: &str) -> FfiResult<&'a mut T> {
+    // SAFETY: as above, and the caller promises no concurrent use of a mutable handle.
+    unsafe { p.as_mut() }.ok_or_else(|| invalid(format!("{name} is NULL")))
+}
+
+/// A required output pointer.
+pub(crate) fn arg_out<T>(p: *mut T, name: &str) -> FfiResult<*mut T> {
+    if p.is_null() {
+        Err(invalid(format!("{name} is NULL")))
+    } else {
+        Ok(p)
+    }
+}

@@ -1,0 +1,27 @@
+//! raptoken: gets and keeps OAuth 2.0 client-credentials bearer tokens for the Rapidata API.
+//!
+//! Layers, bottom up: `config` + `credentials` (what to ask, with which identity), `transport`
+//! + `discovery` + `token` (asking), `cache` (keeping), `client` (the Rust API), `ffi` (the C
+//! ABI that the Go, C++ and C# bindings wrap).
+
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod credentials;
+mod discovery;
+mod encoding;
+pub mod error;
+pub mod ffi;
+mod secret;
+pub mod token;
+mod transport;
+mod url;
+
+pub use client::{AccessToken, Client};
+pub use config::{AuthMethod, ClientOptions, Config};
+pub use credentials::{CredentialSource, Credentials};
+pub use error::{Error, ErrorKind, Result};
+pub use secret::Secret;
+
+/// The library version, as in Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

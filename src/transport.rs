@@ -1,0 +1,143 @@
+//! HTTP over rustls, configured once per client: trust roots, timeouts, no redirects, a cap on
+//! response bodies. Everything network-shaped is turned into `TRANSPORT`/`TIMEOUT` here.
+
+use std::time::Duration;
+
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::Agent;
+
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Token and discovery answers are small; anything bigger is garbage or an attack.
+pub(crate) const MAX_BODY: u64 = 1024 * 1024;
+
+pub(crate) struct Transport {
+    agent: Agent,
+}
+
+/// The parts of a response the library looks at.
+pub(crate) struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub retry_after: Option<String>,
+    pub date: Option<String>,
+}
+
+impl Transport {
+    pub fn new(cfg: &Config) -> Result<Self> {
+        let mut tls = TlsConfig::builder();
+        if let Some(path) = &cfg.ca_file {
+            tls = tls.root_certs(load_roots(path)?);
+        }
+        let config = Agent::config_builder()
+            .tls_config(tls.build())
+            .timeout_connect(Some(cfg.connect_timeout))
+            .timeout_global(Some(cfg.request_timeout))
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .user_agent(concat!("raptoken/", env!("CARGO_PKG_VERSION")))
+            .accept("application/json")
+            .build();
+        Ok(Transport { agent: config.into() })
+    }
+
+    pub fn post_form(&self, url: &str, authorization: Option<&str>, body: &str) -> Result<Response> {
+        let mut req = self.agent.post(url).header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(auth) = authorization {
+            req = req.header("Authorization", auth);
+        }
+        read(req.send(body.as_bytes()))
+    }
+
+    pub fn get(&self, url: &str) -> Result<Response> {
+        read(self.agent.get(url).call())
+    }
+}
+
+fn read(result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Response> {
+    let mut resp = result.map_err(map_error)?;
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let retry_after = header("retry-after");
+    let date = header("date");
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(map_error)?;
+    Ok(Response { status, body, retry_after, date })
+}
+
+/// ureq's error texts name hosts and causes, never request bodies or headers, so they are
+/// safe to pass on; we add what the user should check.
+fn map_error(e: ureq::Error) -> Error {
+    match e {
+        ureq::Error::Timeout(t) => Error::new(ErrorKind::Timeout, format!("the request timed out ({t}); raise the timeout or check the network")),
+        ureq::Error::BodyExceedsLimit(_) => {
+            Error::protocol(format!("the server's answer is larger than {} KiB; this is not a token endpoint", MAX_BODY / 1024))
+        }
+        ureq::Error::HostNotFound => Error::new(ErrorKind::Transport, "the host name did not resolve; check the issuer URL and DNS"),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
+            Error::new(ErrorKind::Timeout, format!("the request timed out: {io}"))
+        }
+        e @ (ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::Pem(_)) => Error::new(
+            ErrorKind::Transport,
+            format!("TLS failed: {e}; if the server uses a private CA, set the CA file option (RAPIDATA_CA_FILE)"),
+        ),
+        other => Error::new(ErrorKind::Transport, format!("the connection failed: {other}")),
+    }
+}
+
+fn load_roots(path: &std::path::Path) -> Result<RootCerts> {
+    let pem = std::fs::read(path).map_err(|e| Error::config(format!("cannot read CA file {}: {e}", path.display())))?;
+    let mut certs: Vec<Certificate<'static>> = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => return Err(Error::config(format!("CA file {} is not valid PEM: {e}", path.display()))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::config(format!("CA file {} contains no PEM certificates", path.display())));
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+/// Converts `Retry-After` (delta-seconds or an HTTP date) into a wait from now.
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = parse_http_date(v)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form RFC 9110 requires senders to use.
+pub(crate) fn parse_http_date(v: &str) -> Option<std::time::SystemTime> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u32 = parts[1].parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| *m == parts[2])? + 1;
+    let year: u32 = parts[3].parse().ok()?;
+    let iso = format!("{year:04}-{month:02}-{day:02}T{}Z", parts[4]);
+    let nanos = crate::credentials::parse_timestamp(&iso)?;
+    let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn retry_after_both_forms() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::from_secs(0)));
+        let later = UNIX_EPOCH + Duration::from_secs(784_111_777 - 30);
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", later), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}
