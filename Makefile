@@ -1,0 +1,22 @@
+# The front door: `make demo` to see it work, `make test` to run every suite.
+PREFIX ?= /usr/local
+
+.PHONY: all build test install header-check clean
+
+all: build
+
+build:
+	cargo build --release --lib
+
+test:
+	bash scripts/test.sh
+
+# Installs the library, header, pkg-config file (and CMake package) into $(PREFIX).
+install:
+	bash scripts/install.sh "$(PREFIX)"
+
+header-check: build
+	git diff --exit-code -- include/raptoken.h
+
+clean:
+	cargo clean
