@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 all: build
 
 build:
-	cargo build --release --lib
+	bash scripts/build.sh
 
 test:
 	bash scripts/test.sh

@@ -11,7 +11,7 @@ mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
 cd "$root"
 
-cargo build --locked --release --lib
+bash scripts/build.sh
 version=$(sed -n 's/^#define RAPTOKEN_VERSION "\(.*\)"/\1/p' include/raptoken.h)
 soname=$(readelf -d target/release/libraptoken.so | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ -n "$version" ] && [ -n "$soname" ] || { echo "install: cannot read version/SONAME"; exit 1; }

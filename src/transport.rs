@@ -21,6 +21,8 @@ pub(crate) struct Response {
     pub status: u16,
     pub body: Vec<u8>,
     pub retry_after: Option<String>,
+    /// The server's clock, for skew diagnostics.
+    #[allow(dead_code)]
     pub date: Option<String>,
 }
 
@@ -77,12 +79,18 @@ fn map_error(e: ureq::Error) -> Error {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
             Error::new(ErrorKind::Timeout, format!("the request timed out: {io}"))
         }
-        e @ (ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::Pem(_)) => Error::new(
-            ErrorKind::Transport,
-            format!("TLS failed: {e}; if the server uses a private CA, set the CA file option (RAPIDATA_CA_FILE)"),
-        ),
+        // rustls reports handshake failures through io::ErrorKind::InvalidData.
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData || io.to_string().contains("certificate") => tls_error(&io),
+        e @ (ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::Pem(_)) => tls_error(&e),
         other => Error::new(ErrorKind::Transport, format!("the connection failed: {other}")),
     }
+}
+
+fn tls_error(e: &dyn std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Transport,
+        format!("TLS failed: {e}; if the server uses a private CA, set the CA file option (RAPIDATA_CA_FILE)"),
+    )
 }
 
 fn load_roots(path: &std::path::Path) -> Result<RootCerts> {

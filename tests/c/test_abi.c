@@ -1,0 +1,293 @@
+#define _POSIX_C_SOURCE 200809L
+/*
+ * The C ABI exercised from C: every function, every NULL / invalid-argument path, and the
+ * network paths against the real OIDC provider (RAPTOKEN_TEST_* from testing/with-oidc-server.sh).
+ * Built with -Wall -Wextra -Werror -Wpedantic and run under valgrind by scripts/test.d/20-c.sh.
+ */
+#include "raptoken.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0, checks = 0;
+
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    checks++;                                                                    \
+    if (!(cond)) {                                                               \
+      failures++;                                                                \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                            \
+  } while (0)
+
+/* Asserts a status and that the error object carries it and a non-empty message. */
+static void expect_error(RapidataStatus got, RapidataError *err, RapidataStatus want, const char *needle,
+                         int line) {
+  checks++;
+  if (got != want || err == NULL || rapidata_error_status(err) != want ||
+      (needle && !strstr(rapidata_error_message(err), needle))) {
+    failures++;
+    fprintf(stderr, "line %d: want %s, got %s: %s\n", line, rapidata_status_name(want), rapidata_status_name(got),
+            err ? rapidata_error_message(err) : "(no error object)");
+  }
+  rapidata_error_free(err);
+}
+#define EXPECT_ERROR(call, want, needle)        \
+  do {                                          \
+    RapidataError *e_ = NULL;                   \
+    RapidataStatus s_ = (call);                 \
+    expect_error(s_, e_, want, needle, __LINE__); \
+  } while (0)
+/* `call` must use the name `e_` for its error out-parameter. */
+
+static const char *env(const char *name) {
+  const char *v = getenv(name);
+  if (!v || !*v) {
+    fprintf(stderr, "%s is not set: run under testing/with-oidc-server.sh\n", name);
+    exit(2);
+  }
+  return v;
+}
+
+static void test_version_and_names(void) {
+  CHECK(strcmp(rapidata_version(), RAPTOKEN_VERSION) == 0);
+  CHECK(strcmp(rapidata_status_name(RAPIDATA_STATUS_OAUTH), "RAPIDATA_STATUS_OAUTH") == 0);
+  CHECK(strcmp(rapidata_status_name(RAPIDATA_STATUS_PANIC), "RAPIDATA_STATUS_PANIC") == 0);
+  CHECK(strcmp(rapidata_status_name(999), "RAPIDATA_STATUS_UNKNOWN") == 0);
+  /* Values are part of the contract. */
+  CHECK(RAPIDATA_STATUS_OK == 0 && RAPIDATA_STATUS_INVALID_ARGUMENT == 1 && RAPIDATA_STATUS_NO_CREDENTIALS == 2 &&
+        RAPIDATA_STATUS_BUFFER_TOO_SMALL == 3 && RAPIDATA_STATUS_CONFIG == 4 && RAPIDATA_STATUS_TRANSPORT == 5 &&
+        RAPIDATA_STATUS_TIMEOUT == 6 && RAPIDATA_STATUS_HTTP == 7 && RAPIDATA_STATUS_OAUTH == 8 &&
+        RAPIDATA_STATUS_PROTOCOL == 9 && RAPIDATA_STATUS_PANIC == 10);
+}
+
+static void test_null_and_invalid_arguments(void) {
+  const char bad_utf8[] = {'\xff', '\xfe', 0};
+  RapidataOptions *o = NULL;
+  RapidataClient *c = NULL;
+  char buf[16];
+  size_t len = 0;
+
+  CHECK(rapidata_options_new(NULL) == RAPIDATA_STATUS_INVALID_ARGUMENT);
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK && o != NULL);
+
+  /* Every setter: NULL options, NULL value, invalid UTF-8; out_error NULL is allowed too. */
+  typedef RapidataStatus (*setter)(RapidataOptions *, const char *, RapidataError **);
+  setter setters[] = {rapidata_options_set_client_id,  rapidata_options_set_client_secret,
+                      rapidata_options_set_issuer,     rapidata_options_set_environment,
+                      rapidata_options_set_token_endpoint, rapidata_options_set_scope,
+                      rapidata_options_set_ca_file,    rapidata_options_set_credentials_file};
+  for (size_t i = 0; i < sizeof setters / sizeof setters[0]; i++) {
+    EXPECT_ERROR(setters[i](NULL, "x", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
+    EXPECT_ERROR(setters[i](o, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "is NULL");
+    EXPECT_ERROR(setters[i](o, bad_utf8, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "UTF-8");
+    CHECK(setters[i](o, NULL, NULL) == RAPIDATA_STATUS_INVALID_ARGUMENT);
+  }
+  EXPECT_ERROR(rapidata_options_set_client_id(o, "", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "empty");
+  EXPECT_ERROR(rapidata_options_set_issuer(o, "ftp://auth.example", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "http");
+  EXPECT_ERROR(rapidata_options_set_issuer(o, "http://auth.example", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "https");
+  EXPECT_ERROR(rapidata_options_set_token_endpoint(o, "not a url", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_environment(o, "no spaces.ai x", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_scope(o, "openid \"x\"", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "scope");
+  EXPECT_ERROR(rapidata_options_set_auth_method(o, 7, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "auth method");
+  EXPECT_ERROR(rapidata_options_set_auth_method(NULL, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_connect_timeout_ms(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "greater");
+  EXPECT_ERROR(rapidata_options_set_request_timeout_ms(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "greater");
+  EXPECT_ERROR(rapidata_options_set_connect_timeout_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_request_timeout_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_expiry_margin_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_refresh_ahead_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK(rapidata_options_set_auth_method(o, RAPIDATA_AUTH_METHOD_CLIENT_SECRET_POST, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_expiry_margin_ms(o, 1000, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_refresh_ahead_ms(o, 0, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_environment(o, "rabbitdata.ch", NULL) == RAPIDATA_STATUS_OK);
+
+  /* Only one half of the pair is an error, not a silent fallback. */
+  CHECK(rapidata_options_set_client_id(o, "only-id", NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_client_new_with_options(o, &c, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "without a client secret");
+  CHECK(c == NULL); /* outputs are written only on success */
+  EXPECT_ERROR(rapidata_client_new_with_options(NULL, &c, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
+  EXPECT_ERROR(rapidata_client_new_with_options(o, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  rapidata_options_free(o);
+  rapidata_options_free(NULL);
+
+  EXPECT_ERROR(rapidata_client_new("id", NULL, &c, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "both");
+  EXPECT_ERROR(rapidata_client_new(NULL, "secret", &c, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "both");
+  EXPECT_ERROR(rapidata_client_new("id", "secret", NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "out_client");
+  EXPECT_ERROR(rapidata_client_new(bad_utf8, "secret", &c, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "UTF-8");
+  CHECK(c == NULL);
+
+  EXPECT_ERROR(rapidata_get_token(NULL, buf, sizeof buf, &len, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "client");
+  EXPECT_ERROR(rapidata_get_token_info(NULL, 0, buf, sizeof buf, &len, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT,
+               NULL);
+  EXPECT_ERROR(rapidata_invalidate_token(NULL, "t", NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  rapidata_free(NULL);
+
+  /* Error accessors tolerate NULL. */
+  CHECK(rapidata_error_status(NULL) == RAPIDATA_STATUS_INVALID_ARGUMENT);
+  CHECK(rapidata_error_message(NULL) == NULL);
+  CHECK(rapidata_error_oauth_code(NULL) == NULL);
+  CHECK(rapidata_error_oauth_description(NULL) == NULL);
+  CHECK(rapidata_error_http_status(NULL) == 0);
+  CHECK(rapidata_error_retry_after_unix_ms(NULL) == 0);
+  rapidata_error_free(NULL);
+}
+
+static void test_no_credentials(void) {
+  RapidataClient *c = NULL;
+  /* No arguments, no variables, no file: the message names all three places. */
+  unsetenv("RAPIDATA_CLIENT_ID");
+  unsetenv("RAPIDATA_CLIENT_SECRET");
+  setenv("RAPIDATA_CREDENTIALS_FILE", "/nonexistent/credentials.json", 1);
+  RapidataError *err = NULL;
+  CHECK(rapidata_client_new(NULL, NULL, &c, &err) == RAPIDATA_STATUS_NO_CREDENTIALS);
+  CHECK(c == NULL);
+  const char *m = rapidata_error_message(err);
+  CHECK(m && strstr(m, "RAPIDATA_CLIENT_ID") && strstr(m, "credentials.json") && strstr(m, "client id and secret"));
+  CHECK(rapidata_error_oauth_code(err) == NULL && rapidata_error_http_status(err) == 0);
+  rapidata_error_free(err);
+  unsetenv("RAPIDATA_CREDENTIALS_FILE");
+}
+
+static RapidataClient *make_client(const char *id, const char *secret) {
+  RapidataOptions *o = NULL;
+  RapidataClient *c = NULL;
+  RapidataError *err = NULL;
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_id(o, id, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_secret(o, secret, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_issuer(o, env("RAPTOKEN_TEST_ISSUER"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_ca_file(o, env("RAPTOKEN_TEST_CA_FILE"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_scope(o, "openid roles email", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_connect_timeout_ms(o, 5000, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_request_timeout_ms(o, 10000, NULL) == RAPIDATA_STATUS_OK);
+  RapidataStatus s = rapidata_client_new_with_options(o, &c, &err);
+  if (s != RAPIDATA_STATUS_OK) fprintf(stderr, "client_new: %s\n", rapidata_error_message(err));
+  CHECK(s == RAPIDATA_STATUS_OK && c != NULL && err == NULL);
+  rapidata_options_free(o); /* the client keeps what it needs */
+  return c;
+}
+
+static void test_token_buffer_protocol(void) {
+  RapidataClient *c = make_client("basic-40", "secret-basic-40");
+  size_t need = 0;
+  /* Size query: NULL buffer. */
+  EXPECT_ERROR(rapidata_get_token(c, NULL, 0, &need, &e_), RAPIDATA_STATUS_BUFFER_TOO_SMALL, "needs");
+  CHECK(need > 0 && need < 4096);
+  char small[4] = "abc";
+  size_t len = 0;
+  EXPECT_ERROR(rapidata_get_token(c, small, sizeof small, &len, &e_), RAPIDATA_STATUS_BUFFER_TOO_SMALL, NULL);
+  CHECK(len == need && strcmp(small, "abc") == 0); /* not written on failure */
+  /* Exactly the token length has no room for the NUL. */
+  char *exact = malloc(need);
+  CHECK(rapidata_get_token(c, exact, need, &len, NULL) == RAPIDATA_STATUS_BUFFER_TOO_SMALL);
+  free(exact);
+
+  char *buf = malloc(need + 1);
+  RapidataError *err = NULL;
+  CHECK(rapidata_get_token(c, buf, need + 1, &len, &err) == RAPIDATA_STATUS_OK && err == NULL);
+  CHECK(len == need && strlen(buf) == len);
+  /* out_len may be NULL. */
+  char buf2[4096];
+  CHECK(rapidata_get_token(c, buf2, sizeof buf2, NULL, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(strcmp(buf, buf2) == 0);
+
+  RapidataTokenInfo info;
+  memset(&info, 0, sizeof info);
+  CHECK(rapidata_get_token_info(c, 60000, buf2, sizeof buf2, &len, &info, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(strcmp(buf, buf2) == 0);
+  CHECK(info.lifetime_ms == 3600000);
+  CHECK(info.expires_at_unix_ms > info.refresh_at_unix_ms && info.refresh_at_unix_ms > 1700000000000LL);
+
+  bool dropped = true;
+  CHECK(rapidata_invalidate_token(c, "not-the-token", &dropped, NULL) == RAPIDATA_STATUS_OK && !dropped);
+  CHECK(rapidata_invalidate_token(c, buf, &dropped, NULL) == RAPIDATA_STATUS_OK && dropped);
+  CHECK(rapidata_invalidate_token(c, buf, NULL, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_get_token(c, buf2, sizeof buf2, &len, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(strcmp(buf, buf2) != 0); /* a new token after invalidation */
+  memset(buf, 0, need + 1);      /* tokens are secrets */
+  free(buf);
+  rapidata_free(c);
+}
+
+static void test_oauth_and_transport_errors(void) {
+  RapidataClient *c = make_client("basic-41", "wrong-secret");
+  char buf[4096];
+  size_t len = 0;
+  RapidataError *err = NULL;
+  CHECK(rapidata_get_token(c, buf, sizeof buf, &len, &err) == RAPIDATA_STATUS_OAUTH);
+  CHECK(rapidata_error_status(err) == RAPIDATA_STATUS_OAUTH);
+  CHECK(rapidata_error_oauth_code(err) && strcmp(rapidata_error_oauth_code(err), "invalid_client") == 0);
+  CHECK(rapidata_error_http_status(err) == 401);
+  CHECK(!strstr(rapidata_error_message(err), "wrong-secret"));
+  rapidata_error_free(err);
+  rapidata_free(c);
+
+  /* A CA file that is not PEM is a CONFIG error at creation. */
+  RapidataOptions *o = NULL;
+  rapidata_options_new(&o);
+  rapidata_options_set_client_id(o, "basic-42", NULL);
+  rapidata_options_set_client_secret(o, "secret-basic-42", NULL);
+  rapidata_options_set_ca_file(o, "/nonexistent/ca.pem", NULL);
+  c = NULL;
+  EXPECT_ERROR(rapidata_client_new_with_options(o, &c, &e_), RAPIDATA_STATUS_CONFIG, "/nonexistent/ca.pem");
+  /* The wrong CA: TLS fails. */
+  rapidata_options_set_ca_file(o, env("RAPTOKEN_TEST_WRONG_CA_FILE"), NULL);
+  rapidata_options_set_issuer(o, env("RAPTOKEN_TEST_ISSUER"), NULL);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_get_token(c, buf, sizeof buf, &len, &e_), RAPIDATA_STATUS_TRANSPORT, "TLS");
+  rapidata_free(c);
+  rapidata_options_free(o);
+}
+
+static void *hammer(void *arg) {
+  RapidataClient *c = arg;
+  char buf[4096];
+  size_t len;
+  for (int i = 0; i < 50; i++) {
+    if (rapidata_get_token(c, buf, sizeof buf, &len, NULL) != RAPIDATA_STATUS_OK) return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  RapidataClient *c = make_client("basic-43", "secret-basic-43");
+  pthread_t t[8];
+  for (int i = 0; i < 8; i++) CHECK(pthread_create(&t[i], NULL, hammer, c) == 0);
+  for (int i = 0; i < 8; i++) {
+    void *r = NULL;
+    pthread_join(t[i], &r);
+    CHECK(r == NULL);
+  }
+  rapidata_free(c);
+}
+
+static void test_credentials_chain_from_environment(void) {
+  setenv("RAPIDATA_CLIENT_ID", "basic-44", 1);
+  setenv("RAPIDATA_CLIENT_SECRET", "secret-basic-44", 1);
+  setenv("RAPIDATA_ISSUER", env("RAPTOKEN_TEST_ISSUER"), 1);
+  setenv("RAPIDATA_CA_FILE", env("RAPTOKEN_TEST_CA_FILE"), 1);
+  RapidataClient *c = NULL;
+  CHECK(rapidata_client_new(NULL, NULL, &c, NULL) == RAPIDATA_STATUS_OK);
+  char buf[4096];
+  CHECK(rapidata_get_token(c, buf, sizeof buf, NULL, NULL) == RAPIDATA_STATUS_OK && strlen(buf) > 10);
+  rapidata_free(c);
+  /* Explicit arguments win over the environment. */
+  CHECK(rapidata_client_new("basic-45", "secret-basic-45", &c, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_get_token(c, buf, sizeof buf, NULL, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_free(c);
+}
+
+int main(void) {
+  test_version_and_names();
+  test_null_and_invalid_arguments();
+  test_no_credentials();
+  test_token_buffer_protocol();
+  test_oauth_and_transport_errors();
+  test_threads();
+  test_credentials_chain_from_environment();
+  printf("%d passed, %d failed\n", checks - failures, failures);
+  return failures == 0 ? 0 : 1;
+}
