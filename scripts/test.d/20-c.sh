@@ -13,3 +13,11 @@ testing/with-oidc-server.sh valgrind -q --error-exitcode=99 --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
   --suppressions=tests/c/valgrind.supp \
   "$out/test_abi"
+
+# The README's C example must compile as shown (-Werror) and run against the local server.
+awk '/^### C$/{f=1;next} f&&/^```c$/{p=1;next} p&&/^```$/{exit} p' README.md > "$out/readme_example.c"
+cc -std=c11 -Wall -Wextra -Werror -Iinclude "$out/readme_example.c" \
+   -Ltarget/release -Wl,-rpath,"$root/target/release" -lraptoken -o "$out/readme_example"
+testing/with-oidc-server.sh bash -c 'RAPIDATA_ISSUER=$RAPTOKEN_TEST_ISSUER RAPIDATA_CA_FILE=$RAPTOKEN_TEST_CA_FILE \
+  RAPIDATA_CLIENT_ID=basic-50 RAPIDATA_CLIENT_SECRET=secret-basic-50 "$0"' "$out/readme_example" | grep -q "^Authorization: Bearer "
+echo "README C example: ok"
