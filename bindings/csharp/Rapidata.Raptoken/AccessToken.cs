@@ -1,0 +1,35 @@
+using System;
+
+namespace Rapidata.Raptoken
+{
+    /// <summary>
+    /// A bearer token and the facts about it (RapidataTokenInfo). <see cref="ToString"/> never
+    /// shows the token itself.
+    /// </summary>
+    public sealed class AccessToken
+    {
+        internal AccessToken(string value, DateTimeOffset expiresAt, DateTimeOffset refreshAt, TimeSpan lifetime)
+        {
+            Value = value;
+            ExpiresAt = expiresAt;
+            RefreshAt = refreshAt;
+            Lifetime = lifetime;
+        }
+
+        /// <summary>The token, for an Authorization: Bearer header. A secret: don't log it.</summary>
+        public string Value { get; }
+
+        /// <summary>When the server says it expires (counted from when the request was sent).</summary>
+        public DateTimeOffset ExpiresAt { get; }
+
+        /// <summary>From this instant on, the next call renews the token.</summary>
+        public DateTimeOffset RefreshAt { get; }
+
+        /// <summary>The lifetime the server granted.</summary>
+        public TimeSpan Lifetime { get; }
+
+        /// <summary>Expiry only; the token is redacted.</summary>
+        public override string ToString() =>
+            "AccessToken(expires " + ExpiresAt.ToString("o") + ", value redacted)";
+    }
+}

@@ -1,0 +1,231 @@
+using System;
+using System.Text;
+using System.Threading;
+
+namespace Rapidata.Raptoken
+{
+    /// <summary>
+    /// Gets and keeps an OAuth 2.0 client-credentials token for the Rapidata API. All token logic
+    /// (caching, refresh-ahead, one request for many callers, retries) lives in libraptoken; this
+    /// class only marshals. Thread-safe: share one instance for the life of the program.
+    /// After <see cref="Dispose"/> every method throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public sealed class RaptokenClient : IDisposable
+    {
+        private readonly ClientHandle handle;
+
+        // The one piece of managed state: the last token as a managed string, kept until the
+        // instant the library says it would renew (RapidataTokenInfo.refresh_at_unix_ms). Until
+        // then the library returns this same token, so GetToken skips the P/Invoke, the buffer
+        // and the UTF-8 decoding. Invalidate drops it. Stored as an immutable object, swapped
+        // atomically; the deadline is on the monotonic millisecond tick count (cheaper to read
+        // than Stopwatch or DateTime on Mono; see Remember for its resolution).
+        private Memo memo;
+
+        // Bumped after each Invalidate: a memo made from a fetch that started before an
+        // invalidation may hold the rejected token and is never served.
+        private long generation;
+
+        // Bytes to offer for the token and its NUL: the last token's size (tokens of one client
+        // rarely change length; if one grows, BUFFER_TOO_SMALL says by how much).
+        private int bufferSize = 1024;
+
+        /// <summary>A client configured by <paramref name="options"/> (which may be disposed afterwards).</summary>
+        public RaptokenClient(RaptokenOptions options)
+        {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            handle = options.CreateClient();
+        }
+
+        /// <summary>A client with these credentials; other settings from RAPIDATA_* variables and defaults.</summary>
+        public RaptokenClient(string clientId, string clientSecret)
+        {
+            if (clientId == null) throw new ArgumentNullException(nameof(clientId));
+            if (clientSecret == null) throw new ArgumentNullException(nameof(clientSecret));
+            handle = Create(clientId, clientSecret);
+        }
+
+        private RaptokenClient(ClientHandle handle)
+        {
+            this.handle = handle;
+        }
+
+        /// <summary>
+        /// A client from the credentials chain: RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_SECRET, then
+        /// ~/.config/rapidata/credentials.json (written by Rapidata's Python SDK). Other settings
+        /// from RAPIDATA_* variables (RAPIDATA_ISSUER, RAPIDATA_CA_FILE, ...) and defaults.
+        /// No network I/O happens here: the first <see cref="GetToken"/> fetches.
+        /// </summary>
+        public static RaptokenClient FromEnvironment() => new RaptokenClient(Create(null, null));
+
+        /// <summary>The native library's version, e.g. "0.1.0".</summary>
+        public static string NativeVersion => Utf8.FromNative(NativeMethods.rapidata_version());
+
+        /// <summary>
+        /// The current access token, fetched first if none is usable (this call then blocks for
+        /// at most the request timeout; concurrent callers share one request). Warm calls are
+        /// served from the memo without a native call.
+        /// </summary>
+        public string GetToken()
+        {
+            ThrowIfDisposed();
+            var m = Volatile.Read(ref memo);
+            if (m != null && m.Generation == Interlocked.Read(ref generation) && unchecked(m.Deadline - Environment.TickCount) > 0)
+                return m.Token;
+            return Fetch(0).Value;
+        }
+
+        /// <summary>
+        /// A token that stays valid at least <paramref name="minValid"/> more (e.g. before a long
+        /// upload), with its expiry. If no token of the server's lifetime could last that long,
+        /// the freshest one is returned. Always asks the library (never the memo).
+        /// </summary>
+        public AccessToken GetTokenInfo(TimeSpan minValid)
+        {
+            uint ms = RaptokenOptions.Milliseconds(minValid, nameof(minValid));
+            ThrowIfDisposed();
+            return Fetch(ms);
+        }
+
+        /// <summary>
+        /// Reports that <paramref name="token"/> was rejected (an API answered 401). The library
+        /// drops it only if it is still the cached token, so N callers reporting the same stale
+        /// token cause one renewal. Returns whether it was dropped.
+        /// </summary>
+        public bool Invalidate(string token)
+        {
+            if (token == null) throw new ArgumentNullException(nameof(token));
+            ThrowIfDisposed();
+            byte[] bytes = Utf8.ToNative(token, nameof(token));
+            try
+            {
+                bool dropped;
+                ErrorHandle error;
+                var status = NativeMethods.rapidata_invalidate_token(handle, bytes, out dropped, out error);
+                RaptokenException.Check(status, error);
+                return dropped;
+            }
+            finally
+            {
+                Utf8.Wipe(bytes);
+                // After the native call: any fetch that could still have returned this token
+                // started before the bump, so its memo is ignored.
+                Interlocked.Increment(ref generation);
+                Volatile.Write(ref memo, null);
+            }
+        }
+
+        /// <summary>
+        /// Frees the native client (wiping its token and secret). Calls running on other threads
+        /// finish first; later calls throw <see cref="ObjectDisposedException"/>. Idempotent.
+        /// </summary>
+        public void Dispose()
+        {
+            Volatile.Write(ref memo, null);
+            handle.Dispose();
+        }
+
+        private static ClientHandle Create(string clientId, string clientSecret)
+        {
+            byte[] id = Utf8.ToNative(clientId, nameof(clientId));
+            byte[] secret = Utf8.ToNative(clientSecret, nameof(clientSecret));
+            try
+            {
+                ClientHandle client;
+                ErrorHandle error;
+                var status = NativeMethods.rapidata_client_new(id, secret, out client, out error);
+                RaptokenException.Check(status, error);
+                return client;
+            }
+            finally
+            {
+                Utf8.Wipe(secret);
+            }
+        }
+
+        private AccessToken Fetch(uint minValidMs)
+        {
+            long gen = Interlocked.Read(ref generation);
+            int size = Volatile.Read(ref bufferSize);
+            string token;
+            NativeMethods.TokenInfo info;
+            for (int attempt = 0; ; attempt++)
+            {
+                var buf = new byte[size];
+                try
+                {
+                    UIntPtr len;
+                    ErrorHandle error;
+                    var status = NativeMethods.rapidata_get_token_info(
+                        handle, minValidMs, buf, (UIntPtr)buf.Length, out len, out info, out error);
+                    // The token may be renewed (and change length) between two calls: retry a
+                    // few times with the size the library asked for.
+                    if (status == RaptokenStatus.BufferTooSmall && attempt < 3)
+                    {
+                        error.Dispose();
+                        size = checked((int)len.ToUInt64() + 1);
+                        Volatile.Write(ref bufferSize, size);
+                        continue;
+                    }
+                    RaptokenException.Check(status, error);
+                    int n = checked((int)len.ToUInt64());
+                    token = Encoding.UTF8.GetString(buf, 0, n);
+                    if (n + 1 != size) Volatile.Write(ref bufferSize, n + 1);
+                    break;
+                }
+                finally
+                {
+                    Utf8.Wipe(buf);
+                }
+            }
+
+            Remember(token, info.RefreshAtUnixMs, gen);
+
+            return new AccessToken(
+                token,
+                DateTimeOffset.FromUnixTimeMilliseconds(info.ExpiresAtUnixMs),
+                DateTimeOffset.FromUnixTimeMilliseconds(info.RefreshAtUnixMs),
+                TimeSpan.FromMilliseconds(info.LifetimeMs));
+        }
+
+        // Memoizes the token until refreshAtUnixMs, less the tick count's resolution (up to 16 ms
+        // on Windows) so the memo never outlives the library's own promise. Keeps the newer of
+        // two memos when fetches race (e.g. a GetTokenInfo that forced an early renewal against
+        // a GetToken that still saw the previous token).
+        private void Remember(string token, long refreshAtUnixMs, long gen)
+        {
+            const long Resolution = 16;
+            long remainingMs = refreshAtUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Resolution;
+            if (remainingMs <= 0) return;
+            // The tick count wraps after 24.9 days; no refresh instant is that far off in practice.
+            var m = new Memo(token, unchecked(Environment.TickCount + (int)Math.Min(remainingMs, int.MaxValue / 2)), gen);
+            while (true)
+            {
+                var cur = Volatile.Read(ref memo);
+                if (cur != null && (cur.Generation > m.Generation ||
+                                    (cur.Generation == m.Generation && unchecked(cur.Deadline - m.Deadline) >= 0)))
+                    return;
+                if (Interlocked.CompareExchange(ref memo, m, cur) == cur) return;
+            }
+        }
+
+        private void ThrowIfDisposed()
+        {
+            if (handle.IsClosed) throw new ObjectDisposedException(nameof(RaptokenClient));
+        }
+
+        private sealed class Memo
+        {
+            internal readonly string Token;
+            internal readonly int Deadline;    // Environment.TickCount
+            internal readonly long Generation;
+
+            internal Memo(string token, int deadline, long generation)
+            {
+                Token = token;
+                Deadline = deadline;
+                Generation = generation;
+            }
+        }
+    }
+}

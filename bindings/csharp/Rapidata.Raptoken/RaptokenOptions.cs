@@ -1,0 +1,141 @@
+using System;
+
+namespace Rapidata.Raptoken
+{
+    /// <summary>
+    /// Settings for a <see cref="RaptokenClient"/>, one method per rapidata_options_set_*.
+    /// Each method hands its value to the native builder at once, so a bad value throws
+    /// <see cref="RaptokenException"/> (InvalidArgument) right there, and the secret is never kept
+    /// in managed memory by this class. Anything not set comes from RAPIDATA_* environment
+    /// variables, then defaults. Safe to share between threads (calls are serialized); dispose it
+    /// once clients are created: they copied what they need.
+    /// </summary>
+    public sealed class RaptokenOptions : IDisposable
+    {
+        private readonly OptionsHandle handle;
+        private readonly object gate = new object();
+
+        /// <summary>An empty builder.</summary>
+        public RaptokenOptions()
+        {
+            RaptokenException.Check(NativeMethods.rapidata_options_new(out handle), null);
+        }
+
+        /// <summary>The client id (set it together with the secret; neither = credentials chain).</summary>
+        public RaptokenOptions WithClientId(string clientId) =>
+            SetText(clientId, nameof(clientId), NativeMethods.rapidata_options_set_client_id);
+
+        /// <summary>The client secret. Only the native library keeps a copy (wiped when freed).</summary>
+        public RaptokenOptions WithClientSecret(string clientSecret) =>
+            SetText(clientSecret, nameof(clientSecret), NativeMethods.rapidata_options_set_client_secret);
+
+        /// <summary>Issuer URL (default https://auth.rapidata.ai): https, or http to loopback.</summary>
+        public RaptokenOptions WithIssuer(string issuerUrl) =>
+            SetText(issuerUrl, nameof(issuerUrl), NativeMethods.rapidata_options_set_issuer);
+
+        /// <summary>A Rapidata base domain such as "rapidata.ai": issuer https://auth.&lt;domain&gt;.</summary>
+        public RaptokenOptions WithEnvironment(string environment) =>
+            SetText(environment, nameof(environment), NativeMethods.rapidata_options_set_environment);
+
+        /// <summary>The token endpoint URL; skips OpenID discovery.</summary>
+        public RaptokenOptions WithTokenEndpoint(string url) =>
+            SetText(url, nameof(url), NativeMethods.rapidata_options_set_token_endpoint);
+
+        /// <summary>Space-separated scopes (default "openid roles email"); "" sends none.</summary>
+        public RaptokenOptions WithScope(string scope) =>
+            SetText(scope, nameof(scope), NativeMethods.rapidata_options_set_scope);
+
+        /// <summary>A PEM file whose certificates replace the built-in roots (read at client creation).</summary>
+        public RaptokenOptions WithCaFile(string pemPath) =>
+            SetText(pemPath, nameof(pemPath), NativeMethods.rapidata_options_set_ca_file);
+
+        /// <summary>Where the credentials chain looks for Rapidata's SDK credentials.json.</summary>
+        public RaptokenOptions WithCredentialsFile(string path) =>
+            SetText(path, nameof(path), NativeMethods.rapidata_options_set_credentials_file);
+
+        /// <summary>How the client authenticates (default <see cref="AuthMethod.ClientSecretBasic"/>).</summary>
+        public RaptokenOptions WithAuthMethod(AuthMethod method) =>
+            SetNumber((uint)method, NativeMethods.rapidata_options_set_auth_method);
+
+        /// <summary>TCP+TLS connect timeout (default 5 s); must be positive.</summary>
+        public RaptokenOptions WithConnectTimeout(TimeSpan timeout) =>
+            SetNumber(Milliseconds(timeout, nameof(timeout)), NativeMethods.rapidata_options_set_connect_timeout_ms);
+
+        /// <summary>Total time one HTTP request may take (default 10 s); must be positive.</summary>
+        public RaptokenOptions WithRequestTimeout(TimeSpan timeout) =>
+            SetNumber(Milliseconds(timeout, nameof(timeout)), NativeMethods.rapidata_options_set_request_timeout_ms);
+
+        /// <summary>A token is not served once less than this remains (default min(30 s, 10 % of lifetime)).</summary>
+        public RaptokenOptions WithExpiryMargin(TimeSpan margin) =>
+            SetNumber(Milliseconds(margin, nameof(margin)), NativeMethods.rapidata_options_set_expiry_margin_ms);
+
+        /// <summary>Refresh-ahead window (default min(5 min, 50 % of lifetime)); zero turns it off.</summary>
+        public RaptokenOptions WithRefreshAhead(TimeSpan window) =>
+            SetNumber(Milliseconds(window, nameof(window)), NativeMethods.rapidata_options_set_refresh_ahead_ms);
+
+        /// <summary>Frees the native builder. Clients created from it keep working.</summary>
+        public void Dispose() => handle.Dispose();
+
+        internal ClientHandle CreateClient()
+        {
+            lock (gate)
+            {
+                ThrowIfDisposed();
+                ClientHandle client;
+                ErrorHandle error;
+                var status = NativeMethods.rapidata_client_new_with_options(handle, out client, out error);
+                RaptokenException.Check(status, error);
+                return client;
+            }
+        }
+
+        /// <summary>A TimeSpan as whole milliseconds for a uint32 parameter, rounded up.</summary>
+        internal static uint Milliseconds(TimeSpan value, string paramName)
+        {
+            double ms = Math.Ceiling(value.TotalMilliseconds);
+            if (ms < 0 || ms > uint.MaxValue)
+                throw new ArgumentOutOfRangeException(paramName, "must be between zero and 49.7 days");
+            return (uint)ms;
+        }
+
+        private delegate RaptokenStatus TextSetter(OptionsHandle options, byte[] value, out ErrorHandle error);
+
+        private delegate RaptokenStatus NumberSetter(OptionsHandle options, uint value, out ErrorHandle error);
+
+        private RaptokenOptions SetText(string value, string paramName, TextSetter setter)
+        {
+            if (value == null) throw new ArgumentNullException(paramName);
+            byte[] bytes = Utf8.ToNative(value, paramName);
+            try
+            {
+                lock (gate)
+                {
+                    ThrowIfDisposed();
+                    ErrorHandle error;
+                    RaptokenException.Check(setter(handle, bytes, out error), error);
+                }
+            }
+            finally
+            {
+                Utf8.Wipe(bytes); // it may be the secret
+            }
+            return this;
+        }
+
+        private RaptokenOptions SetNumber(uint value, NumberSetter setter)
+        {
+            lock (gate)
+            {
+                ThrowIfDisposed();
+                ErrorHandle error;
+                RaptokenException.Check(setter(handle, value, out error), error);
+            }
+            return this;
+        }
+
+        private void ThrowIfDisposed()
+        {
+            if (handle.IsClosed) throw new ObjectDisposedException(nameof(RaptokenOptions));
+        }
+    }
+}
