@@ -1,0 +1,246 @@
+package raptoken
+
+/*
+#include "raptoken.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Client gets and keeps an OAuth 2.0 client-credentials token for the Rapidata API. All token
+// logic (cache, expiry margin, refresh-ahead, one request under contention, conditional
+// invalidation) lives in the raptoken library; Client is a thin wrapper over its C API.
+//
+// A Client is safe for concurrent use by any number of goroutines. Create one per set of
+// credentials and share it; Close it when done (a forgotten Client is freed when the garbage
+// collector finds it unreachable).
+type Client struct {
+	// memo is the one piece of Go-side state: the token the library last returned, kept until
+	// the library's refresh-ahead instant. Until then the library itself would return the same
+	// token, so Token can answer without a cgo call. Invalidate and Close replace it with an
+	// empty memo (a "tombstone"), so a token is never served from here after either.
+	memo atomic.Pointer[memo]
+
+	// mu keeps ptr alive during C calls: calls hold it shared, Close holds it exclusively.
+	mu      sync.RWMutex
+	ptr     *C.RapidataClient // nil after Close
+	cleanup runtime.Cleanup
+}
+
+// memo is immutable once published. A tombstone has an empty token and a zero deadline.
+type memo struct {
+	until time.Time // the library's refresh-ahead instant, on the monotonic clock
+	info  TokenInfo
+	ot    *oauth2.Token // the same token for TokenSource, shared like oauth2.ReuseTokenSource's
+}
+
+// TokenInfo is a token with the instants that govern it.
+type TokenInfo struct {
+	Token     string        // the access token (a secret: do not log it)
+	ExpiresAt time.Time     // when the server says it expires (counted from when it was requested)
+	RefreshAt time.Time     // from this instant on, the next call renews it
+	Lifetime  time.Duration // the lifetime the server granted
+}
+
+// String describes the token without revealing it.
+func (t TokenInfo) String() string {
+	return fmt.Sprintf("TokenInfo{Token: [%d bytes redacted], ExpiresAt: %s, RefreshAt: %s, Lifetime: %s}",
+		len(t.Token), t.ExpiresAt.Format(time.RFC3339Nano), t.RefreshAt.Format(time.RFC3339Nano), t.Lifetime)
+}
+
+// GoString describes the token without revealing it, for %#v.
+func (t TokenInfo) GoString() string { return t.String() }
+
+// cleanupsRun counts clients freed by the garbage collector (for tests).
+var cleanupsRun atomic.Int64
+
+func freeForgotten(p *C.RapidataClient) {
+	C.rapidata_free(p)
+	cleanupsRun.Add(1)
+}
+
+// wrap takes ownership of a new C client.
+func wrap(p *C.RapidataClient) *Client {
+	c := &Client{ptr: p}
+	c.memo.Store(&memo{})
+	c.cleanup = runtime.AddCleanup(c, freeForgotten, p)
+	return c
+}
+
+// New creates a client. Without WithClientCredentials, the client id and secret come from the
+// credentials chain (RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_SECRET, then the Rapidata SDK's
+// credentials file); every setting not given as an Option comes from its RAPIDATA_* environment
+// variable or the library's default. New does no network I/O: the first Token call fetches.
+//
+// Errors are *Error values: ErrInvalidArgument for an unusable option value, ErrNoCredentials
+// when no credentials were found, ErrConfig for a broken credentials file, CA file or
+// environment variable.
+func New(opts ...Option) (*Client, error) {
+	var copts *C.RapidataOptions
+	if st := uint32(C.rapidata_options_new(&copts)); st != C.RAPIDATA_STATUS_OK {
+		return nil, takeError(st, nil)
+	}
+	defer C.rapidata_options_free(copts)
+	b := &builder{p: copts}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(b); err != nil {
+			return nil, err
+		}
+	}
+	var p *C.RapidataClient
+	var cerr *C.RapidataError
+	if st := uint32(C.rapidata_client_new_with_options(copts, &p, &cerr)); st != C.RAPIDATA_STATUS_OK {
+		return nil, takeError(st, cerr)
+	}
+	return wrap(p), nil
+}
+
+// NewFromEnv creates a client from the environment alone: the credentials chain
+// (RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET, then RAPIDATA_CREDENTIALS_FILE or
+// ~/.config/rapidata/credentials.json) and the RAPIDATA_* settings (RAPIDATA_ISSUER,
+// RAPIDATA_ENVIRONMENT, RAPIDATA_CA_FILE, ...). It is New with no options.
+func NewFromEnv() (*Client, error) {
+	var p *C.RapidataClient
+	var cerr *C.RapidataError
+	if st := uint32(C.rapidata_client_new(nil, nil, &p, &cerr)); st != C.RAPIDATA_STATUS_OK {
+		return nil, takeError(st, cerr)
+	}
+	return wrap(p), nil
+}
+
+// Token returns the current access token, fetching one if none is usable. Concurrent callers
+// share one token request; near the end of a token's life one caller renews it while the others
+// keep getting the current one (refresh-ahead). On the warm path it makes no cgo call and
+// allocates nothing.
+//
+// Errors are *Error values (errors.Is(err, ErrOAuth), ErrTransport, ...; ErrClosed after Close).
+func (c *Client) Token() (string, error) {
+	if c != nil {
+		// time.Until on a deadline with a monotonic reading reads one clock, not two.
+		if m := c.memo.Load(); m != nil && time.Until(m.until) > 0 {
+			return m.info.Token, nil
+		}
+	}
+	info, err := c.fetch(0)
+	return info.Token, err
+}
+
+// TokenInfo returns a token that stays valid for at least minValid more (for example before a
+// long upload), with its expiry and refresh instants. If no token of the server's lifetime can
+// last that long, the freshest token is returned. A negative minValid counts as zero.
+func (c *Client) TokenInfo(minValid time.Duration) (TokenInfo, error) {
+	if minValid < 0 {
+		minValid = 0
+	}
+	if c != nil {
+		// The library would return the memoized token while it is before the refresh instant
+		// and (refresh instant <= usable-until) the token has minValid left.
+		if m := c.memo.Load(); m != nil && time.Until(m.until) > minValid {
+			return m.info, nil
+		}
+	}
+	return c.fetch(minValid)
+}
+
+// fetch asks the library (a cgo call) and updates the memo.
+func (c *Client) fetch(minValid time.Duration) (TokenInfo, error) {
+	if c == nil {
+		return TokenInfo{}, closedError()
+	}
+	ms := uint64((minValid + time.Millisecond - 1) / time.Millisecond)
+	if ms > math.MaxUint32 {
+		ms = math.MaxUint32
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ptr == nil {
+		return TokenInfo{}, closedError()
+	}
+	loaded := c.memo.Load()
+	old := loaded
+	if old == nil {
+		old = &memo{}
+	}
+	tok, ci, err := getToken(c.ptr, uint32(ms), old.info.Token)
+	runtime.KeepAlive(c)
+	if err != nil {
+		return TokenInfo{}, err
+	}
+	now := time.Now()
+	refreshMs := int64(ci.refresh_at_unix_ms)
+	info := TokenInfo{
+		Token:     tok,
+		ExpiresAt: time.UnixMilli(int64(ci.expires_at_unix_ms)),
+		RefreshAt: time.UnixMilli(refreshMs),
+		Lifetime:  time.Duration(int64(ci.lifetime_ms)) * time.Millisecond,
+	}
+	if tok == old.info.Token && info.RefreshAt.Equal(old.info.RefreshAt) {
+		return old.info, nil // nothing new to remember (e.g. a refresh is in flight elsewhere)
+	}
+	// The library reports Unix milliseconds, truncated; one millisecond less keeps the memo from
+	// outliving the library's own instant. The deadline carries a monotonic clock reading.
+	until := now.Add(time.Duration(refreshMs-now.UnixMilli()-1) * time.Millisecond)
+	// Publish only if nothing changed since this call started: an Invalidate or Close in between
+	// replaced the memo with a fresh tombstone, and the token this call got may be the one just
+	// invalidated. The library only moves forward, so a successful swap never replaces a newer
+	// token with an older one.
+	c.memo.CompareAndSwap(loaded, &memo{until: until, info: info, ot: oauth2Token(info)})
+	return info, nil
+}
+
+// Invalidate reports that token was rejected (an API answered 401). The library drops it if it
+// is still the cached token, so the next Token call fetches a new one; if the cache already
+// holds a newer token nothing happens, so N goroutines reporting the same stale token cause one
+// renewal. Invalidate returns whether the token was dropped; it returns false for an empty
+// token, a token containing NUL, a nil client and after Close.
+func (c *Client) Invalidate(token string) bool {
+	if c == nil || token == "" || strings.IndexByte(token, 0) >= 0 {
+		return false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ptr == nil {
+		return false
+	}
+	ct := C.CString(token)
+	defer wipeCString(ct)
+	var dropped C.bool
+	st := uint32(C.rapidata_invalidate_token(c.ptr, ct, &dropped, nil))
+	runtime.KeepAlive(c)
+	// Always after the C call, and always a new pointer: a fetch that started before this
+	// call and may have got the invalidated token fails its compare-and-swap.
+	c.memo.Store(&memo{})
+	return st == C.RAPIDATA_STATUS_OK && bool(dropped)
+}
+
+// Close frees the client and wipes its token and secret in the library. It waits for calls in
+// progress on other goroutines to finish. Close is idempotent; after it, Token and TokenInfo
+// return an error matching ErrClosed, and Invalidate returns false.
+func (c *Client) Close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr == nil {
+		return nil
+	}
+	c.memo.Store(&memo{})
+	c.cleanup.Stop()
+	C.rapidata_free(c.ptr)
+	c.ptr = nil
+	return nil
+}

@@ -1,0 +1,32 @@
+// Package raptoken gets and keeps OAuth 2.0 client-credentials bearer tokens for the Rapidata
+// API. It is a thin cgo binding over the raptoken library's C API (include/raptoken.h): the
+// cache, the expiry margin, refresh-ahead, one token request under contention, retries and
+// conditional invalidation all live in the library.
+//
+// Replacing golang.org/x/oauth2/clientcredentials takes two lines:
+//
+//	client, err := raptoken.NewFromEnv() // or raptoken.New(raptoken.WithClientCredentials(id, secret))
+//	httpClient := oauth2.NewClient(ctx, client.TokenSource())
+//
+// or, to also renew the token when the API answers 401:
+//
+//	httpClient := &http.Client{Transport: client.Transport(nil)}
+//
+// # Go-side state
+//
+// The binding keeps one thing of its own: a read-only memo of the token the library last
+// returned, with the library's refresh-ahead instant (RapidataTokenInfo.refresh_at_unix_ms).
+// Until that instant the library would hand out the same token, so Token answers from the memo
+// without a cgo call. Invalidate and Close drop the memo. Nothing else is decided in Go.
+//
+// # Errors
+//
+// Every error is an *Error carrying the library's status, message, OAuth code and description,
+// HTTP status and Retry-After. Test the kind with errors.Is against the sentinels (ErrOAuth,
+// ErrTransport, ErrNoCredentials, ...) and read the fields with errors.As.
+//
+// # Building
+//
+// The package links the static library target/release/libraptoken.a of the repository it sits
+// in: run `cargo build --release` at the repository root first. See README.md.
+package raptoken

@@ -1,0 +1,5 @@
+module github.com/rapidata/raptoken/bindings/go
+
+go 1.24.0
+
+require golang.org/x/oauth2 v0.34.0

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Go: go vet; the binding's tests and examples under -race against the real OIDC provider, then
+# again with GOGC=1 GODEBUG=cgocheck=1 (a GC at nearly every allocation, cgo pointer checks); a
+# benchmark smoke run; and examples/go built as a user would (a module with a replace directive)
+# and run against the local server.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+cargo build --locked --release --lib
+with_server="$root/testing/with-oidc-server.sh"
+
+cd "$root/bindings/go"
+# The library changes under a Go build cache that does not look at libraptoken.a's contents:
+# -count=1 disables test caching, and cgo packages are relinked for every test binary.
+go vet ./...
+echo "--- go test -race"
+"$with_server" go test -race -count=1 ./...
+echo "--- go test -race with GOGC=1 GODEBUG=cgocheck=1"
+GOGC=1 GODEBUG=cgocheck=1 "$with_server" go test -race -count=1 ./...
+echo "--- benchmark smoke run"
+"$with_server" go test -count=1 -run '^$' -bench . -benchtime=100x -benchmem ./... | grep -v '^ok'
+
+echo "--- examples/go"
+cd "$root/examples/go"
+go vet ./...
+mkdir -p "$root/target/go"
+go build -o "$root/target/go/raptoken-example" .
+out=$("$with_server" bash -c '
+  RAPIDATA_CLIENT_ID=demo-client RAPIDATA_CLIENT_SECRET=demo-secret \
+  RAPIDATA_ISSUER="$RAPTOKEN_TEST_ISSUER" RAPIDATA_CA_FILE="$RAPTOKEN_TEST_CA_FILE" \
+  SSL_CERT_FILE="$RAPTOKEN_TEST_CA_FILE" RAPTOKEN_EXAMPLE_API="$RAPTOKEN_TEST_API" \
+  LD_LIBRARY_PATH= "$0"' "$root/target/go/raptoken-example")
+echo "$out"
+grep -qx 'status: 200 OK' <<<"$out" || { echo "examples/go: expected 'status: 200 OK'"; exit 1; }
+grep -Eqx 'token: .{8}\.\.\. \([0-9]+ characters\)' <<<"$out" || { echo "examples/go: expected an 8-character token prefix"; exit 1; }
+if ldd "$root/target/go/raptoken-example" | grep -q libraptoken; then
+  echo "examples/go: the program depends on libraptoken.so; it should link the static archive"; exit 1
+fi
+echo "go: vet, tests (race, GOGC=1), benchmark smoke run and example ok"
