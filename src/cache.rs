@@ -249,10 +249,35 @@ impl<C: Clock> TokenCache<C> {
         let mut guard = PanicGuard(self, true);
         let sent_at = self.clock.now();
         let sent_at_system = self.clock.system_now();
-        let result = fetch().map(|f| Arc::new(CachedToken::new(f, sent_at, sent_at_system, &self.margins)));
+        let result = fetch().and_then(|f| self.entry(f, sent_at, sent_at_system)).map(Arc::new);
         guard.1 = false;
         self.land(&result);
         result
+    }
+
+    /// The cache entry for `f`, requested at `sent_at`; a token another process fetched earlier
+    /// (`f.issued_at`) is back-dated to then, so its margins are those of its whole lifetime.
+    fn entry(&self, f: Fetched, sent_at: Instant, sent_at_system: SystemTime) -> Result<CachedToken> {
+        let Some(issued) = f.issued_at else {
+            return Ok(CachedToken::new(f, sent_at, sent_at_system, &self.margins));
+        };
+        // A stamp from the future (the wall clock stepped back) counts as now.
+        let issued = issued.min(sent_at_system);
+        let age = sent_at_system.duration_since(issued).unwrap_or_default();
+        let at = sent_at
+            .checked_sub(age)
+            .ok_or_else(|| Error::new(ErrorKind::Protocol, "internal error: a shared token is older than this clock can represent"))?;
+        Ok(CachedToken::new(f, at, issued, &self.margins))
+    }
+
+    /// Whether `f`, a token another process stored, would be served now without renewal to a
+    /// caller needing `min_valid`: the warm path's own test, so a shared token gets no slack.
+    pub(crate) fn would_serve(&self, f: &Fetched, min_valid: Duration) -> bool {
+        let (now, now_system) = (self.clock.now(), self.clock.system_now());
+        match self.entry(f.clone(), now, now_system) {
+            Ok(tok) => now < tok.refresh_at && tok.satisfies(now, min_valid),
+            Err(_) => false,
+        }
     }
 
     fn land(&self, outcome: &Result<Arc<CachedToken>>) {
@@ -337,7 +362,7 @@ mod tests {
         c.offset_ms.fetch_add(secs * 1000, Ordering::SeqCst);
     }
     fn token(name: &str, secs: u64) -> Result<Fetched> {
-        Ok(Fetched { access_token: Secret::new(name), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(secs) })
+        Ok(Fetched { access_token: Secret::new(name), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(secs), issued_at: None })
     }
     fn get(cache: &TokenCache<Arc<FakeClock>>, calls: &AtomicU32, name: &str) -> Result<String> {
         cache.get(Duration::ZERO, || {

@@ -7,6 +7,7 @@ use parking_lot::Mutex;
 use crate::cache::{CachedToken, Margins, SystemClock, TokenCache};
 use crate::config::{AuthMethod, ClientOptions, Config};
 use crate::credentials::CredentialSource;
+use crate::shared_cache::SharedCache;
 use crate::discovery;
 use crate::encoding::{base64, form_body, form_urlencode};
 use crate::error::Result;
@@ -37,6 +38,8 @@ pub struct Client {
     /// Discovered token endpoint; only touched by the one caller that is fetching.
     endpoint: Mutex<Option<String>>,
     cache: TokenCache<SystemClock>,
+    /// The second cache level, shared with other processes on this host (opt-in).
+    shared: Option<SharedCache>,
 }
 
 impl std::fmt::Debug for Client {
@@ -65,10 +68,13 @@ impl Client {
         let margins = Margins { hard: config.expiry_margin, refresh_ahead: config.refresh_ahead };
         // Waiters give up a little after the fetch they wait for must have ended
         // (discovery + token request, each bounded by the request timeout).
-        let wait_limit = config.request_timeout * 2 + Duration::from_secs(1);
+        let shared = SharedCache::new(&config);
+        // ...plus, with a shared cache, the wait for another process's request.
+        let wait_limit = config.request_timeout * 2 + Duration::from_secs(1) + shared.as_ref().map_or(Duration::ZERO, SharedCache::lock_wait);
         Ok(Client {
             endpoint: Mutex::new(config.token_endpoint.clone()),
             cache: TokenCache::new(SystemClock, margins, wait_limit),
+            shared,
             config,
             transport,
         })
@@ -101,11 +107,29 @@ impl Client {
     /// Calls `f` with the cached token (no copy, no allocation on the warm path).
     #[inline]
     pub fn with_token<R>(&self, min_valid: Duration, f: impl FnOnce(&CachedToken) -> R) -> Result<R> {
-        self.cache.get(min_valid, || self.fetch(), f)
+        self.cache.get(min_valid, || self.fetch_shared(min_valid), f)
+    }
+
+    /// The cache's fetch: with a shared cache, a token another process stored is taken if the
+    /// in-memory cache would serve it to this caller; otherwise one request for the host.
+    fn fetch_shared(&self, min_valid: Duration) -> Result<Fetched> {
+        match &self.shared {
+            Some(shared) => shared.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch()),
+            None => self.fetch(),
+        }
+    }
+
+    /// The file this client shares its token through, if the shared cache is on. Its lock file
+    /// is the same path with the extension `.lock`.
+    pub fn shared_cache_file(&self) -> Option<&std::path::Path> {
+        self.shared.as_ref().map(SharedCache::entry_path)
     }
 
     /// "This token got a 401": drops it unless it was already replaced. Returns whether it did.
     pub fn invalidate(&self, token: &str) -> bool {
+        if let Some(shared) = &self.shared {
+            shared.reject(token);
+        }
         self.cache.invalidate(token)
     }
 
@@ -122,6 +146,9 @@ impl Client {
 
     /// One token request, no cache. Used by the cache when it needs a token.
     pub fn fetch(&self) -> Result<Fetched> {
+        if let CredentialSource::TokenFile { path } = &self.config.credentials.source {
+            return crate::token_file::read(path);
+        }
         let endpoint = self.token_endpoint()?;
         let creds = &self.config.credentials;
         let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];

@@ -58,6 +58,9 @@ pub struct ClientOptions {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) expiry_margin: Option<Duration>,
     pub(crate) refresh_ahead: Option<Duration>,
+    pub(crate) shared_cache: Option<crate::shared_cache::Setting>,
+    pub(crate) token_file: Option<PathBuf>,
+    pub(crate) ignore_token_file: bool,
 }
 
 impl ClientOptions {
@@ -150,6 +153,39 @@ impl ClientOptions {
         self
     }
 
+    /// Share tokens with other processes of this user through files in the default directory
+    /// (`$XDG_CACHE_HOME/raptoken`, else `~/.cache/raptoken`); `false` turns sharing off even if
+    /// `RAPIDATA_SHARED_CACHE` is set. See the README, "Sharing tokens between processes".
+    pub fn set_shared_cache(&mut self, enabled: bool) -> &mut Self {
+        use crate::shared_cache::Setting;
+        self.shared_cache = Some(if enabled { Setting::DefaultDir } else { Setting::Off });
+        self
+    }
+
+    /// Share tokens with other processes through files in `dir` (created with mode 0700).
+    pub fn set_shared_cache_dir(&mut self, dir: &str) -> Result<&mut Self> {
+        check_text(dir, "shared cache directory")?;
+        self.shared_cache = Some(crate::shared_cache::Setting::Dir(PathBuf::from(dir)));
+        Ok(self)
+    }
+
+    /// Read a ready token from this JSON file (Rapidata's token-file pattern) instead of
+    /// exchanging credentials; it is re-read when its token nears expiry. Wins over every other
+    /// credential source, as `RAPIDATA_TOKEN_FILE` does.
+    pub fn set_token_file(&mut self, path: &str) -> Result<&mut Self> {
+        check_text(path, "token file path")?;
+        self.token_file = Some(PathBuf::from(path));
+        Ok(self)
+    }
+
+    /// Never read a token file, not even `RAPIDATA_TOKEN_FILE`: for the process that maintains
+    /// that file, which must exchange credentials rather than read its own output.
+    pub fn ignore_token_file(&mut self) -> &mut Self {
+        self.token_file = None;
+        self.ignore_token_file = true;
+        self
+    }
+
     // By-value forms for builder-style Rust code: `ClientOptions::new().client_id("x")?...`.
 
     pub fn client_id(mut self, v: &str) -> Result<Self> {
@@ -180,6 +216,14 @@ impl ClientOptions {
         self.set_auth_method(m);
         self
     }
+    pub fn shared_cache_dir(mut self, v: &str) -> Result<Self> {
+        self.set_shared_cache_dir(v)?;
+        Ok(self)
+    }
+    pub fn token_file(mut self, v: &str) -> Result<Self> {
+        self.set_token_file(v)?;
+        Ok(self)
+    }
 }
 
 /// The configuration a client runs with, after options, environment and defaults are merged.
@@ -197,6 +241,8 @@ pub struct Config {
     pub expiry_margin: Option<Duration>,
     pub refresh_ahead: Option<Duration>,
     pub credentials: Credentials,
+    /// Where tokens are shared with other processes; `None` when sharing is off.
+    pub shared_cache_dir: Option<PathBuf>,
 }
 
 /// Where environment variables come from; tests pass a map, production passes `std::env`.
@@ -263,13 +309,18 @@ impl Config {
             .or_else(|| var("RAPIDATA_CREDENTIALS_FILE").map(PathBuf::from))
             .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config/rapidata/credentials.json")));
 
-        let credentials = credentials::resolve(
-            o.client_id.as_deref(),
-            o.client_secret.as_ref(),
-            &var,
-            credentials_file.as_deref(),
-            &issuer,
-        )?;
+        // A ready token (Rapidata's token-file pattern) comes first, as in the SDK.
+        let credentials = match crate::token_file::source(o.token_file.as_deref(), o.ignore_token_file, &var) {
+            Some(path) => Credentials::from_token_file(path),
+            None => credentials::resolve(
+                o.client_id.as_deref(),
+                o.client_secret.as_ref(),
+                &var,
+                credentials_file.as_deref(),
+                &issuer,
+            )?,
+        };
+        let shared_cache_dir = crate::shared_cache::resolve_dir(o.shared_cache.as_ref(), &var)?;
 
         Ok(Config {
             issuer,
@@ -282,6 +333,7 @@ impl Config {
             expiry_margin: o.expiry_margin,
             refresh_ahead: o.refresh_ahead,
             credentials,
+            shared_cache_dir,
         })
     }
 }

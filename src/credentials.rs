@@ -15,6 +15,8 @@ pub enum CredentialSource {
     Explicit,
     Environment,
     File { path: PathBuf, display_name: Option<String> },
+    /// A ready token read from a file another process keeps fresh (`RAPIDATA_TOKEN_FILE`).
+    TokenFile { path: PathBuf },
 }
 
 impl fmt::Display for CredentialSource {
@@ -24,6 +26,7 @@ impl fmt::Display for CredentialSource {
             CredentialSource::Environment => f.write_str("RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_SECRET"),
             CredentialSource::File { path, display_name: Some(n) } => write!(f, "{} (entry '{n}')", path.display()),
             CredentialSource::File { path, display_name: None } => write!(f, "{}", path.display()),
+            CredentialSource::TokenFile { path } => write!(f, "token file {}", path.display()),
         }
     }
 }
@@ -33,6 +36,13 @@ pub struct Credentials {
     pub client_id: String,
     pub client_secret: Secret,
     pub source: CredentialSource,
+}
+
+impl Credentials {
+    /// A client that reads its token from a file has no id or secret of its own.
+    pub(crate) fn from_token_file(path: PathBuf) -> Self {
+        Credentials { client_id: String::new(), client_secret: Secret::new(""), source: CredentialSource::TokenFile { path } }
+    }
 }
 
 pub(crate) fn resolve(

@@ -13,7 +13,9 @@ mod encoding;
 pub mod error;
 pub mod ffi;
 mod secret;
+pub mod shared_cache;
 pub mod token;
+pub mod token_file;
 mod transport;
 mod url;
 

@@ -1,7 +1,7 @@
 //! Parsing a token endpoint's answer (RFC 6749 §5.1 success, §5.2 error). Strict about what
 //! makes a token usable, lenient where real servers differ (`expires_in` as a string).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
@@ -20,6 +20,9 @@ pub struct Fetched {
     pub token_type: String,
     pub scope: Option<String>,
     pub lifetime: Duration,
+    /// When the token was issued, if that was before this request: a token another process
+    /// fetched (shared cache). Its expiry then counts from there. `None` for a fresh answer.
+    pub issued_at: Option<SystemTime>,
 }
 
 /// Turns a response into a token or a typed error. `status` is the HTTP status.
@@ -73,7 +76,7 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
         Some(v) => parse_expires_in(v).map_err(|m| bad(status, &m))?,
     };
     let scope = map.get("scope").and_then(Value::as_str).map(str::to_string);
-    Ok(Fetched { access_token: Secret::new(access_token.as_str()), token_type, scope, lifetime })
+    Ok(Fetched { access_token: Secret::new(access_token.as_str()), token_type, scope, lifetime, issued_at: None })
 }
 
 fn parse_expires_in(v: &Value) -> std::result::Result<Duration, String> {

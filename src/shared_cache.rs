@@ -1,0 +1,618 @@
+//! One token per host: an opt-in second cache level in files, so short-lived processes (a CLI
+//! in a shell loop, cron jobs, worker pools) reuse a token instead of each paying a request,
+//! and N processes that start together send one request.
+//!
+//! Layout, per user: a directory of mode 0700 holding, per cache key, `KEY.json` (the token,
+//! mode 0600) and `KEY.lock` (an advisory `flock` held around the token request, so other
+//! processes wait for its result; the kernel drops it if the holder dies). `KEY` is the
+//! SHA-256 of what determines the token (issuer, token endpoint, client id, scopes, auth
+//! method), never of the secret.
+//!
+//! The in-memory cache stays the first level: this module only runs when it has no usable
+//! token. Nothing here fails a caller: a file that cannot be trusted (corrupt, truncated,
+//! someone else's, readable by others, a symlink) is ignored and replaced, a directory that
+//! cannot be used (read-only, full, unsafe) means in-memory caching only; each case is logged.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+use crate::credentials::CredentialSource;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::token::{Fetched, MAX_LIFETIME};
+use crate::token_file::{create_private, create_private_dirs};
+
+/// The file format. A new format also changes the key's prefix (`-v1`), so library versions
+/// with different formats use different files instead of replacing each other's.
+const FORMAT: u32 = 1;
+/// An entry is a few hundred bytes; anything bigger is not ours.
+const MAX_ENTRY: u64 = 64 * 1024;
+/// Longest pause between two attempts to take another process's lock.
+const MAX_POLL: Duration = Duration::from_millis(20);
+
+/// What the caller asked for, before `RAPIDATA_SHARED_CACHE` and defaults are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Setting {
+    Off,
+    DefaultDir,
+    Dir(PathBuf),
+}
+
+/// The directory to share tokens in, or `None` when sharing is off. The option wins over
+/// `RAPIDATA_SHARED_CACHE` (`1`/`true`/`yes`/`on`: the default directory; `0`/`false`/`no`/
+/// `off`: off; an absolute path: that directory).
+pub(crate) fn resolve_dir(setting: Option<&Setting>, var: &dyn Fn(&str) -> Option<String>) -> Result<Option<PathBuf>> {
+    let setting = match setting {
+        Some(s) => s.clone(),
+        None => match var("RAPIDATA_SHARED_CACHE") {
+            None => return Ok(None),
+            Some(v) => parse_env(v.trim())?,
+        },
+    };
+    Ok(match setting {
+        Setting::Off => None,
+        Setting::Dir(d) if d.is_absolute() => Some(d),
+        Setting::Dir(d) => Some(std::env::current_dir().map(|c| c.join(&d)).unwrap_or(d)),
+        Setting::DefaultDir => default_dir(var),
+    })
+}
+
+fn parse_env(v: &str) -> Result<Setting> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(Setting::DefaultDir),
+        "0" | "false" | "no" | "off" => Ok(Setting::Off),
+        _ if Path::new(v).is_absolute() => Ok(Setting::Dir(PathBuf::from(v))),
+        _ => Err(Error::config(
+            "RAPIDATA_SHARED_CACHE must be 1 (share tokens in the default directory), 0, or an absolute directory path",
+        )),
+    }
+}
+
+/// `$XDG_CACHE_HOME/raptoken`, else `$HOME/.cache/raptoken` (the XDG base directory rules: a
+/// relative `XDG_CACHE_HOME` is ignored).
+fn default_dir(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let abs = |name: &str| var(name).map(PathBuf::from).filter(|p| p.is_absolute());
+    if let Some(x) = abs("XDG_CACHE_HOME") {
+        return Some(x.join("raptoken"));
+    }
+    if let Some(h) = abs("HOME") {
+        return Some(h.join(".cache").join("raptoken"));
+    }
+    log(format_args!("shared cache off: neither XDG_CACHE_HOME nor HOME is set; give the directory explicitly"));
+    None
+}
+
+/// The cache key: everything that changes the token, and nothing secret. A discovered token
+/// endpoint is a function of the issuer, so an unset endpoint keys as "".
+pub(crate) fn key(config: &Config) -> String {
+    let material = [
+        "raptoken-shared-cache-v1",
+        &config.issuer,
+        config.token_endpoint.as_deref().unwrap_or(""),
+        &config.credentials.client_id,
+        &config.scope,
+        config.auth_method.as_str(),
+    ]
+    .join("\0");
+    hex(&sha256(material.as_bytes()))
+}
+
+/// SHA-256 from ring, which rustls already links in: no extra code in the library.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// Diagnostics. The library has no logging yet; until it does, messages go to a hook a program
+// (the CLI, the tests) may install. They name files and reasons, never tokens or secrets.
+static LOG_HOOK: RwLock<Option<fn(&str)>> = RwLock::new(None);
+
+/// Installs (or with `None` removes) the function that receives the shared cache's
+/// diagnostics: files ignored and why, directories not used, lock waits given up. Process-wide.
+pub fn set_log_hook(hook: Option<fn(&str)>) {
+    *LOG_HOOK.write().unwrap_or_else(|p| p.into_inner()) = hook;
+}
+
+pub(crate) fn log(args: fmt::Arguments) {
+    let hook = *LOG_HOOK.read().unwrap_or_else(|p| p.into_inner());
+    if let Some(hook) = hook {
+        hook(&format!("raptoken: {args}"));
+    }
+}
+
+/// The files of one cache key.
+pub(crate) struct SharedCache {
+    dir: PathBuf,
+    entry: PathBuf,
+    lock: PathBuf,
+    key: String,
+    /// How long to wait for another process's token request before sending our own.
+    lock_wait: Duration,
+    /// SHA-256 of the last token an API rejected: never taken from the file again.
+    rejected: Mutex<Option<[u8; 32]>>,
+}
+
+impl SharedCache {
+    /// `None` if sharing is off, or the client reads a token file (already shared).
+    pub(crate) fn new(config: &Config) -> Option<SharedCache> {
+        let dir = config.shared_cache_dir.clone()?;
+        if matches!(config.credentials.source, CredentialSource::TokenFile { .. }) {
+            return None;
+        }
+        let key = key(config);
+        Some(SharedCache {
+            entry: dir.join(format!("{key}.json")),
+            lock: dir.join(format!("{key}.lock")),
+            dir,
+            key,
+            // A healthy holder's request ends within its request timeout; a holder that hangs
+            // longer is given up on rather than waited for.
+            lock_wait: config.request_timeout,
+            rejected: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn entry_path(&self) -> &Path {
+        &self.entry
+    }
+
+    pub(crate) fn lock_wait(&self) -> Duration {
+        self.lock_wait
+    }
+
+    /// A token from the file if `usable` accepts it, else one from `fetch` (run while holding
+    /// the key's lock, so concurrent processes wait for it and then read its result).
+    pub(crate) fn get_or_fetch(&self, usable: impl Fn(&Fetched) -> bool, fetch: impl FnOnce() -> Result<Fetched>) -> Result<Fetched> {
+        if let Err(why) = self.prepare_dir() {
+            log(format_args!("shared cache {} not used: {why}; caching in memory only", self.dir.display()));
+            return fetch();
+        }
+        let usable = |f: &Fetched| usable(f) && !self.is_rejected(f);
+        if let Some(f) = self.read_entry().filter(&usable) {
+            return Ok(f);
+        }
+        let _lock = match self.lock_entry() {
+            Ok(Some(lock)) => {
+                // The holder we waited for has written its token.
+                if let Some(f) = self.read_entry().filter(&usable) {
+                    return Ok(f);
+                }
+                Some(lock)
+            }
+            Ok(None) => {
+                log(format_args!(
+                    "gave up after {:?} waiting for another process's token request (lock {}); requesting a token itself",
+                    self.lock_wait,
+                    self.lock.display()
+                ));
+                None
+            }
+            Err(e) => {
+                log(format_args!("cannot lock {}: {e}; requesting a token without waiting for other processes", self.lock.display()));
+                None
+            }
+        };
+        let sent = SystemTime::now();
+        let f = fetch()?;
+        if let Err(e) = self.write_entry(&f, sent) {
+            log(format_args!("cannot write {}: {e}; the token is cached in memory only", self.entry.display()));
+        }
+        Ok(f)
+    }
+
+    /// "An API rejected this token": it is not taken from the file again (the next fetch
+    /// replaces it there for every process).
+    pub(crate) fn reject(&self, token: &str) {
+        *self.rejected.lock() = Some(sha256(token.as_bytes()));
+    }
+
+    fn is_rejected(&self, f: &Fetched) -> bool {
+        self.rejected.lock().is_some_and(|h| h == sha256(f.access_token.expose().as_bytes()))
+    }
+
+    fn prepare_dir(&self) -> std::result::Result<(), String> {
+        create_private_dirs(&self.dir).map_err(|e| format!("cannot create it: {e}"))?;
+        let meta = std::fs::metadata(&self.dir).map_err(|e| format!("cannot inspect it: {e}"))?;
+        if !meta.is_dir() {
+            return Err("it is not a directory".into());
+        }
+        // Others who can write here could plant tokens or symlinks; others who can list it
+        // learn which clients run. Never loosen or tighten a user's directory silently.
+        check_private(&meta).map_err(|why| format!("{why}; run: chmod 700 {}", self.dir.display()))
+    }
+
+    fn read_entry(&self) -> Option<Fetched> {
+        match read_private(&self.entry) {
+            Ok(None) => None,
+            Ok(Some(bytes)) => match parse_entry(&bytes, &self.key, SystemTime::now()) {
+                Ok(f) => Some(f),
+                Err(why) => {
+                    log(format_args!("ignoring {}: {why}; it will be replaced", self.entry.display()));
+                    None
+                }
+            },
+            Err(why) => {
+                log(format_args!("ignoring {}: {why}; it will be replaced", self.entry.display()));
+                None
+            }
+        }
+    }
+
+    /// Atomically replaces the entry: readers see the old file or the new one, never a part.
+    /// Not fsynced: this is a cache, and an entry lost in a crash costs one request.
+    fn write_entry(&self, f: &Fetched, sent: SystemTime) -> std::io::Result<()> {
+        let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let stored = Stored {
+            version: FORMAT,
+            key: Cow::Borrowed(&self.key),
+            access_token: Cow::Borrowed(f.access_token.expose()),
+            token_type: Cow::Borrowed(&f.token_type),
+            scope: f.scope.as_deref().map(Cow::Borrowed),
+            issued_at_ms: ms(sent),
+            expires_at_ms: ms(sent + f.lifetime),
+        };
+        let mut body = Zeroizing::new(Vec::with_capacity(512 + f.access_token.expose().len()));
+        serde_json::to_writer(&mut *body, &stored)?;
+        let tmp = crate::token_file::temp_path(&self.entry);
+        let result = create_private(&tmp).and_then(|mut file| file.write_all(&body)).and_then(|()| std::fs::rename(&tmp, &self.entry));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Takes the key's lock, waiting at most `lock_wait` for another process to release it.
+    /// `Ok(None)`: gave up waiting. The lock is released when the returned file is dropped, or
+    /// by the kernel when this process dies.
+    fn lock_entry(&self) -> std::io::Result<Option<File>> {
+        let file = open_lock(&self.lock)?;
+        let deadline = Instant::now() + self.lock_wait;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match try_lock(&file) {
+                Ok(true) => return Ok(Some(file)),
+                Ok(false) => {}
+                Err(e) => return Err(e),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            // flock cannot time out; poll, starting fast because the holder's request is short.
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(MAX_POLL);
+        }
+    }
+}
+
+/// What a `KEY.json` holds. `Cow` borrows from the read buffer, which is zeroized.
+#[derive(Serialize, Deserialize)]
+struct Stored<'a> {
+    version: u32,
+    #[serde(borrow)]
+    key: Cow<'a, str>,
+    #[serde(borrow)]
+    access_token: Cow<'a, str>,
+    #[serde(borrow)]
+    token_type: Cow<'a, str>,
+    #[serde(borrow, default)]
+    scope: Option<Cow<'a, str>>,
+    issued_at_ms: u64,
+    expires_at_ms: u64,
+}
+
+/// Checks an entry's content; the reason is for a log line and never quotes the token.
+fn parse_entry(bytes: &[u8], key: &str, now: SystemTime) -> std::result::Result<Fetched, String> {
+    let s: Stored = serde_json::from_slice(bytes).map_err(|e| format!("not a raptoken cache entry (corrupt or truncated: {})", e.classify_name()))?;
+    if s.version != FORMAT {
+        return Err(format!("format version {} (this library writes {FORMAT})", s.version));
+    }
+    if s.key != key {
+        return Err("it belongs to another cache key".into());
+    }
+    if s.access_token.is_empty() || !s.access_token.chars().all(|c| c.is_ascii_graphic()) || !s.token_type.eq_ignore_ascii_case("bearer") {
+        return Err("it holds no usable bearer token".into());
+    }
+    let issued = UNIX_EPOCH + Duration::from_millis(s.issued_at_ms);
+    let lifetime = s.expires_at_ms.checked_sub(s.issued_at_ms).map(Duration::from_millis).unwrap_or_default();
+    if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
+        return Err("its lifetime is out of range".into());
+    }
+    // Same host, same clock: a token issued in the future means the clock stepped back or the
+    // file was forged; either way its expiry cannot be trusted.
+    if issued > now + Duration::from_secs(5) {
+        return Err("it was issued in the future (did the clock change?)".into());
+    }
+    Ok(Fetched {
+        access_token: Secret::new(s.access_token.as_ref()),
+        token_type: "Bearer".into(),
+        scope: s.scope.map(Cow::into_owned),
+        lifetime,
+        issued_at: Some(issued),
+    })
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O",
+            serde_json::error::Category::Syntax => "syntax",
+            serde_json::error::Category::Data => "fields",
+            serde_json::error::Category::Eof => "ends early",
+        }
+    }
+}
+
+// The Unix file operations: ownership and modes, no-follow opens, flock.
+
+#[cfg(unix)]
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Ours, and no access for group or others.
+#[cfg(unix)]
+fn check_private(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+    check_private_as(meta, euid())
+}
+
+#[cfg(unix)]
+fn check_private_as(meta: &std::fs::Metadata, uid: u32) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.uid() != uid {
+        return Err(format!("it is owned by uid {}, not by this user (uid {uid})", meta.uid()));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!("its mode {:o} gives group or others access", meta.mode() & 0o777));
+    }
+    Ok(())
+}
+
+/// The file's bytes if it exists and is a private regular file of ours; `Ok(None)` if it does
+/// not exist; `Err(reason)` if it exists but must not be trusted. Never follows a symlink, and
+/// checks the opened file itself (fstat), so it cannot be swapped between check and read.
+#[cfg(unix)]
+fn read_private(path: &Path) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    read_private_as(path, euid())
+}
+
+#[cfg(unix)]
+fn read_private_as(path: &Path, uid: u32) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err("it is a symbolic link".into()),
+        Err(e) => return Err(format!("cannot open it: {e}")),
+    };
+    let meta = file.metadata().map_err(|e| format!("cannot inspect it: {e}"))?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    check_private_as(&meta, uid)?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(1024));
+    file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > MAX_ENTRY {
+        return Err("it is too large".into());
+    }
+    Ok(Some(bytes))
+}
+
+/// Opens (creating, mode 0600) the lock file. One that is not ours is replaced: a lock file
+/// someone else controls could be held forever.
+#[cfg(unix)]
+fn open_lock(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = || std::fs::OpenOptions::new().read(true).write(true).create(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path);
+    let file = match open() {
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => None,
+        other => Some(other?),
+    };
+    if let Some(file) = file {
+        let meta = file.metadata()?;
+        match check_private(&meta) {
+            Ok(()) if meta.is_file() => return Ok(file),
+            Ok(()) => log(format_args!("replacing {}: it is not a regular file", path.display())),
+            Err(why) => log(format_args!("replacing {}: {why}", path.display())),
+        }
+    } else {
+        log(format_args!("replacing {}: it is a symbolic link", path.display()));
+    }
+    std::fs::remove_file(path)?;
+    open()
+}
+
+/// `flock(LOCK_EX | LOCK_NB)`: `Ok(false)` if another open file holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: a valid open descriptor owned by `file` for the duration of the call.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn check_private(_: &std::fs::Metadata) -> std::result::Result<(), String> {
+    Err("sharing tokens between processes needs a Unix system".into())
+}
+
+#[cfg(not(unix))]
+fn read_private(_: &Path) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    Ok(None)
+}
+
+#[cfg(not(unix))]
+fn open_lock(_: &Path) -> std::io::Result<File> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no flock on this system"))
+}
+
+#[cfg(not(unix))]
+fn try_lock(_: &File) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ClientOptions;
+    use std::collections::HashMap;
+
+    fn resolve(setting: Option<Setting>, vars: &[(&str, &str)]) -> Result<Option<PathBuf>> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        resolve_dir(setting.as_ref(), &move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn directory_from_option_environment_and_defaults() {
+        let home = [("HOME", "/home/u")];
+        assert_eq!(resolve(None, &home).unwrap(), None, "off unless asked for");
+        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "1"), ("HOME", "/home/u")]).unwrap(), Some(PathBuf::from("/home/u/.cache/raptoken")));
+        let xdg = [("RAPIDATA_SHARED_CACHE", "yes"), ("HOME", "/home/u"), ("XDG_CACHE_HOME", "/xdg")];
+        assert_eq!(resolve(None, &xdg).unwrap(), Some(PathBuf::from("/xdg/raptoken")));
+        let relative_xdg = [("RAPIDATA_SHARED_CACHE", "on"), ("HOME", "/home/u"), ("XDG_CACHE_HOME", "rel")];
+        assert_eq!(resolve(None, &relative_xdg).unwrap(), Some(PathBuf::from("/home/u/.cache/raptoken")));
+        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "/srv/tok")]).unwrap(), Some(PathBuf::from("/srv/tok")));
+        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "0"), ("HOME", "/home/u")]).unwrap(), None);
+        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "1")]).unwrap(), None, "no HOME: off, with a log line");
+        for bad in ["maybe", "relative/dir"] {
+            let e = resolve(None, &[("RAPIDATA_SHARED_CACHE", bad)]).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Config);
+            assert!(e.message().contains("RAPIDATA_SHARED_CACHE"));
+        }
+        // The option wins over the environment, both ways.
+        let on = [("RAPIDATA_SHARED_CACHE", "1"), ("HOME", "/home/u")];
+        assert_eq!(resolve(Some(Setting::Off), &on).unwrap(), None);
+        assert_eq!(resolve(Some(Setting::Dir("/d".into())), &on).unwrap(), Some(PathBuf::from("/d")));
+        assert!(resolve(Some(Setting::Dir("rel".into())), &[]).unwrap().unwrap().is_absolute());
+    }
+
+    fn config(id: &str, secret: &str, scope: &str) -> Config {
+        let o = ClientOptions::new().client_id(id).unwrap().client_secret(secret).unwrap().scope(scope).unwrap();
+        Config::resolve_with(&o, &|_| None).unwrap()
+    }
+
+    #[test]
+    fn key_covers_what_changes_the_token_and_never_the_secret() {
+        let base = key(&config("a", "s1", "openid"));
+        assert_eq!(base.len(), 64);
+        assert_eq!(base, key(&config("a", "another-secret", "openid")), "the secret is not part of the key");
+        assert_ne!(base, key(&config("b", "s1", "openid")));
+        assert_ne!(base, key(&config("a", "s1", "openid email")));
+        let mut c = config("a", "s1", "openid");
+        c.auth_method = crate::AuthMethod::ClientSecretPost;
+        assert_ne!(base, key(&c));
+        let mut c = config("a", "s1", "openid");
+        c.token_endpoint = Some("https://auth.rapidata.ai/connect/token".into());
+        assert_ne!(base, key(&c));
+        let mut c = config("a", "s1", "openid");
+        c.issuer = "https://auth.rabbitdata.ch".into();
+        assert_ne!(base, key(&c));
+        // Pinned: another version of the library must find the same files.
+        assert_eq!(hex(&sha256(b"abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    fn stored(key: &str, token: &str, issued_ms: u64, expires_ms: u64) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({"version": 1, "key": key, "access_token": token, "token_type": "Bearer",
+            "scope": "openid", "issued_at_ms": issued_ms, "expires_at_ms": expires_ms}))
+        .unwrap()
+    }
+
+    #[test]
+    fn entries_are_checked_before_use() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ok = stored("k", "tok", 999_000_000, 1_002_600_000);
+        let f = parse_entry(&ok, "k", now).unwrap();
+        assert_eq!((f.access_token.expose(), f.lifetime.as_secs()), ("tok", 3600));
+        assert_eq!(f.issued_at, Some(UNIX_EPOCH + Duration::from_secs(999_000)));
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (ok[..ok.len() / 2].to_vec(), "truncated"),
+            (b"\x00\xffgarbage".to_vec(), "corrupt"),
+            (b"{}".to_vec(), "not a raptoken cache entry"),
+            (stored("other", "tok", 999_000_000, 1_002_600_000), "another cache key"),
+            (stored("k", "", 999_000_000, 1_002_600_000), "no usable bearer token"),
+            (stored("k", "tok", 999_000_000, 999_000_500), "lifetime"),
+            (stored("k", "tok", 999_000_000, 999_000_000 + 25 * 3600 * 1000), "lifetime"),
+            (stored("k", "tok", 1_000_600_000, 1_004_200_000), "future"),
+            (String::from_utf8(ok.clone()).unwrap().replace("\"version\":1", "\"version\":2").into_bytes(), "format version 2"),
+        ];
+        for (bytes, want) in cases {
+            let e = parse_entry(&bytes, "k", now).unwrap_err();
+            assert!(e.contains(want), "{want}: {e}");
+            assert!(!e.contains("tok\""), "never quotes the token: {e}");
+        }
+    }
+
+    #[test]
+    fn a_shared_token_is_held_to_the_in_memory_margins() {
+        use crate::cache::{Margins, SystemClock, TokenCache};
+        let cache = TokenCache::new(SystemClock, Margins::default(), Duration::from_secs(1));
+        let issued_ago = |secs: u64| Fetched {
+            access_token: Secret::new("t"),
+            token_type: "Bearer".into(),
+            scope: None,
+            lifetime: Duration::from_secs(3600),
+            issued_at: Some(SystemTime::now() - Duration::from_secs(secs)),
+        };
+        let min = Duration::from_secs;
+        // 3600 s token: hard margin 30 s, refresh-ahead window 300 s, so renewal is due at 3270 s.
+        assert!(cache.would_serve(&issued_ago(100), min(0)));
+        assert!(!cache.would_serve(&issued_ago(3300), min(0)), "due for renewal: this process renews");
+        assert!(!cache.would_serve(&issued_ago(3590), min(0)), "inside the hard margin");
+        assert!(cache.would_serve(&issued_ago(100), min(3000)), "3470 s usable left");
+        assert!(!cache.would_serve(&issued_ago(1000), min(3000)), "2570 s usable left");
+        let strict = TokenCache::new(SystemClock, Margins { hard: Some(min(1000)), refresh_ahead: Some(min(0)) }, min(1));
+        assert!(!strict.would_serve(&issued_ago(2700), min(0)), "this client's own margins apply");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_of_another_user_or_open_to_others_are_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("raptoken-sc-unit-{}", std::process::id()));
+        create_private_dirs(&dir).unwrap();
+        let file = dir.join("e.json");
+        let mut f = create_private(&file).unwrap();
+        f.write_all(b"{}").unwrap();
+        assert!(read_private_as(&file, euid()).unwrap().is_some());
+        // The same file, judged as if this process ran as someone else: not ours.
+        let e = read_private_as(&file, euid().wrapping_add(1)).unwrap_err();
+        assert!(e.contains("owned by uid"), "{e}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(read_private_as(&file, euid()).unwrap_err().contains("mode 640"));
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(read_private_as(&link, euid()).unwrap_err().contains("symbolic link"));
+        assert!(read_private_as(&dir.join("missing.json"), euid()).unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

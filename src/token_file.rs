@@ -1,0 +1,232 @@
+//! Rapidata's token-file pattern: one process keeps a JSON file with a ready token fresh
+//! (`raptoken maintain --token-file PATH`, or the Python SDK's `maintain_token_file`) and any
+//! number of processes only read it (`RAPIDATA_TOKEN_FILE`), so they need no credentials and
+//! send no token requests. The format is the SDK's:
+//! `{"access_token": "...", "token_type": "Bearer", "expires_at": <integer Unix seconds>}`;
+//! other fields (the SDK also writes `expires_in` and `scope`) are ignored.
+
+use std::borrow::Cow;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::client::AccessToken;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::token::{Fetched, MAX_LIFETIME};
+
+/// Token files are a few hundred bytes; a bigger one is not a token file.
+const MAX_SIZE: u64 = 64 * 1024;
+
+/// The token file to read, if any: the option, else `RAPIDATA_TOKEN_FILE` (an empty value
+/// counts as unset), unless the caller maintains the file itself.
+pub(crate) fn source(explicit: Option<&Path>, ignore: bool, var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    if ignore {
+        return None;
+    }
+    let path = explicit.map(Path::to_path_buf).or_else(|| var("RAPIDATA_TOKEN_FILE").map(|v| PathBuf::from(v.trim())))?;
+    // Made absolute now, so a later chdir of the program does not change which file is read.
+    Some(if path.is_absolute() { path } else { std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path) })
+}
+
+/// Reads the file's token. A missing, unsafe, malformed or expired file is a `CONFIG` error
+/// that names the file and says what keeps it fresh.
+pub(crate) fn read(path: &Path) -> Result<Fetched> {
+    let file = std::fs::File::open(path).map_err(|e| Error::config(format!("cannot read token file {}: {e}", path.display())))?;
+    let meta = file.metadata().map_err(|e| Error::config(format!("cannot read token file {}: {e}", path.display())))?;
+    check_permissions(path, &meta)?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::config(format!("cannot read token file {}: {e}", path.display())))?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(Error::config(format!("token file {} is larger than {} KiB; it is not a token file", path.display(), MAX_SIZE / 1024)));
+    }
+    parse(&bytes, SystemTime::now()).map_err(|m| Error::config(format!("token file {} {m}", path.display())))
+}
+
+/// Someone who can write the file can make this process use their token.
+#[cfg(unix)]
+fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode();
+    if mode & 0o022 != 0 {
+        return Err(Error::config(format!(
+            "token file {} is writable by group or others (mode {:o}); run: chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_permissions(_: &Path, _: &std::fs::Metadata) -> Result<()> {
+    Ok(())
+}
+
+/// Parses the SDK's format. Errors are phrased to follow "token file <path> ".
+pub(crate) fn parse(bytes: &[u8], now: SystemTime) -> std::result::Result<Fetched, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "is not valid UTF-8".to_string())?;
+    let root: Value = serde_json::from_str(text).map_err(|e| format!("is not valid JSON (line {}, column {})", e.line(), e.column()))?;
+    let map = root.as_object().ok_or("is not a JSON object")?;
+    let token = match map.get("access_token") {
+        Some(Value::String(t)) if !t.is_empty() && t.chars().all(|c| c.is_ascii_graphic()) => Secret::new(t.as_str()),
+        Some(_) => return Err("has an access_token that is empty or not usable in an HTTP header".into()),
+        None => return Err("has no access_token".into()),
+    };
+    match map.get("token_type") {
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(_) => return Err("has a token_type other than Bearer".into()),
+        None => return Err("has no token_type".into()),
+    }
+    // The SDK writes integer seconds; accept a float or a numeric string as Python's int() would.
+    let expires_at = match map.get("expires_at") {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => return Err("has no expires_at (Unix seconds)".into()),
+    }
+    .filter(|s| s.is_finite() && *s > 0.0)
+    .ok_or("has an expires_at that is not Unix seconds")?;
+    let expires_at = UNIX_EPOCH + Duration::from_secs_f64(expires_at.min(4e11));
+    let left = expires_at.duration_since(now).unwrap_or_default();
+    if left < Duration::from_secs(1) {
+        let ago = now.duration_since(expires_at).unwrap_or_default().as_secs();
+        return Err(format!(
+            "holds a token that expired {ago} s ago; is the process that keeps it fresh (e.g. `raptoken maintain --token-file PATH`) running?"
+        ));
+    }
+    let scope = map.get("scope").and_then(Value::as_str).map(str::to_string);
+    Ok(Fetched { access_token: token, token_type: "Bearer".into(), scope, lifetime: left.min(MAX_LIFETIME), issued_at: None })
+}
+
+#[derive(Serialize)]
+struct FileToken<'a> {
+    access_token: &'a str,
+    token_type: &'a str,
+    expires_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+}
+
+/// Writes `token` to `path` in the SDK's format, atomically (a temporary file in the same
+/// directory, then rename) so readers never see half a file, with mode 0600. Missing parent
+/// directories are created with mode 0700. `expires_at` is rounded down, so readers err early.
+pub fn write(path: &Path, token: &AccessToken) -> Result<()> {
+    let fail = |e: std::io::Error| Error::config(format!("cannot write token file {}: {e}", path.display()));
+    let expires_at = token.expires_at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut body = Zeroizing::new(Vec::with_capacity(256 + token.secret().len()));
+    let entry = FileToken { access_token: token.secret(), token_type: &token.token_type, expires_at, scope: token.scope.as_deref() };
+    serde_json::to_writer(&mut *body, &entry).map_err(|e| fail(e.into()))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    create_private_dirs(dir).map_err(fail)?;
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = create_private(&tmp)?;
+        f.write_all(&body)?;
+        // Durable before it replaces the old file: after a crash readers find a whole token, not
+        // an empty file. Once per token lifetime, so the cost does not matter.
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(fail)
+}
+
+/// `.NAME.tmp.PID.N` next to `path`: unique per process and call, hidden from `ls`.
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or(Cow::Borrowed("token"));
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.tmp.{}.{n}", std::process::id()))
+}
+
+/// A new file only its owner can read or write; fails if the name exists (no clobbering, no
+/// following a planted symlink).
+#[cfg(unix)]
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+#[cfg(unix)]
+pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn reads_what_the_python_sdk_writes() {
+        // json.dump of an authlib token: extra fields, integer expires_at.
+        let sdk = br#"{"access_token": "abc.def", "expires_in": 3600, "token_type": "Bearer", "scope": "openid roles email", "expires_at": 1000003600}"#;
+        let f = parse(sdk, at(1_000_000_000)).unwrap();
+        assert_eq!((f.access_token.expose(), f.token_type.as_str(), f.lifetime.as_secs()), ("abc.def", "Bearer", 3600));
+        assert_eq!(f.scope.as_deref(), Some("openid roles email"));
+        assert!(f.issued_at.is_none());
+        let float = br#"{"access_token":"a","token_type":"bearer","expires_at":1000000060.5}"#;
+        assert_eq!(parse(float, at(1_000_000_000)).unwrap().lifetime.as_secs(), 60);
+        let string = br#"{"access_token":"a","token_type":"Bearer","expires_at":"1000000060"}"#;
+        assert_eq!(parse(string, at(1_000_000_000)).unwrap().lifetime.as_secs(), 60);
+    }
+
+    #[test]
+    fn says_what_is_wrong() {
+        let now = at(1_000_000_000);
+        let cases: [(&[u8], &str); 9] = [
+            (b"{", "not valid JSON"),
+            (b"[]", "not a JSON object"),
+            (br#"{"token_type":"Bearer","expires_at":1000003600}"#, "no access_token"),
+            (br#"{"access_token":"a b","token_type":"Bearer","expires_at":1000003600}"#, "HTTP header"),
+            (br#"{"access_token":"a","expires_at":1000003600}"#, "no token_type"),
+            (br#"{"access_token":"a","token_type":"mac","expires_at":1000003600}"#, "other than Bearer"),
+            (br#"{"access_token":"a","token_type":"Bearer"}"#, "no expires_at"),
+            (br#"{"access_token":"a","token_type":"Bearer","expires_at":"2026-01-01T00:00:00Z"}"#, "not Unix seconds"),
+            (br#"{"access_token":"a","token_type":"Bearer","expires_at":999999000}"#, "expired 1000 s ago"),
+        ];
+        for (body, want) in cases {
+            let e = parse(body, now).unwrap_err();
+            assert!(e.contains(want), "{e}");
+        }
+        let e = parse(br#"{"access_token":"tok_0123456789abcdefghij0123456789abcdefghij","token_type":"x"}"#, now).unwrap_err();
+        assert!(!e.contains("tok_0123"), "never quotes the token: {e}");
+    }
+
+    #[test]
+    fn source_order() {
+        let env = |k: &str| (k == "RAPIDATA_TOKEN_FILE").then(|| "/run/env.json".to_string());
+        assert_eq!(source(Some(Path::new("/x.json")), false, &env), Some(PathBuf::from("/x.json")));
+        assert_eq!(source(None, false, &env), Some(PathBuf::from("/run/env.json")));
+        assert_eq!(source(Some(Path::new("/x.json")), true, &env), None, "a maintainer never reads its own output");
+        assert_eq!(source(None, false, &|_| None), None);
+        assert!(source(Some(Path::new("rel.json")), false, &env).unwrap().is_absolute());
+    }
+}
