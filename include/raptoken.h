@@ -138,6 +138,8 @@ extern "C" {
  * credentials chain (`RAPIDATA_CLIENT_ID`/`RAPIDATA_CLIENT_SECRET`, then
  * `~/.config/rapidata/credentials.json`). Other settings come from environment variables and
  * defaults. No network I/O happens here: the first `rapidata_get_token` fetches.
+ * If `RAPIDATA_TOKEN_FILE` names a token file, the token is read from it instead, as in
+ * Rapidata's SDK (see `rapidata_options_set_token_file`).
  *
  * On success the caller owns `*out_client` and frees it with `rapidata_free`.
  * Statuses: OK; INVALID_ARGUMENT (NULL `out_client`, one of id/secret NULL, invalid UTF-8,
@@ -377,6 +379,47 @@ enum RapidataStatus rapidata_options_set_expiry_margin_ms(struct RapidataOptions
 enum RapidataStatus rapidata_options_set_refresh_ahead_ms(struct RapidataOptions *options,
                                                           uint32_t window_ms,
                                                           struct RapidataError **out_error);
+
+/**
+ * Turns the shared token cache on (`true`: in the default directory,
+ * `$XDG_CACHE_HOME/raptoken`, else `$HOME/.cache/raptoken`) or off (`false`, even if the
+ * environment variable `RAPIDATA_SHARED_CACHE` turns it on). With it on, processes of the same
+ * user on this host share one token per client through files of mode 0600 in a directory of
+ * mode 0700, and processes that start together send one token request. A directory or file
+ * that cannot be used never fails a call: the client then caches in memory only.
+ * The last call of this function or `rapidata_options_set_shared_cache_dir` wins.
+ * Statuses: OK; INVALID_ARGUMENT if `options` is NULL. Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_shared_cache(struct RapidataOptions *options,
+                                                      bool enabled,
+                                                      struct RapidataError **out_error);
+
+/**
+ * Turns the shared token cache on in directory `dir` (UTF-8; a relative path is taken from
+ * the working directory when the client is created). The directory is created with mode 0700
+ * if missing; an existing one must belong to this user and give group and others no access,
+ * or it is not used. The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path.
+ * Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_shared_cache_dir(struct RapidataOptions *options,
+                                                          const char *dir,
+                                                          struct RapidataError **out_error);
+
+/**
+ * Reads the token from a JSON file that another process keeps fresh (Rapidata's token-file
+ * pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what
+ * `raptoken maintain --token-file` and the Python SDK write) instead of exchanging client
+ * credentials, which are then not needed. It wins over every other credential source, as the
+ * environment variable `RAPIDATA_TOKEN_FILE` does; the file is re-read when its token nears
+ * expiry. The string is copied; the file is first read by the first `rapidata_get_token`,
+ * which returns CONFIG if it is missing, malformed, writable by others or expired.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path.
+ * Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_token_file(struct RapidataOptions *options,
+                                                    const char *path,
+                                                    struct RapidataError **out_error);
 
 /**
  * The library's version, e.g. "0.1.0": equals `RAPTOKEN_VERSION` from the header it was built

@@ -11,11 +11,13 @@ use crate::error::{Error, ErrorKind};
 pub mod client;
 pub mod error;
 pub mod options;
+pub mod sharing;
 pub mod version;
 
 pub use client::*;
 pub use error::*;
 pub use options::*;
+pub use sharing::*;
 pub use version::*;
 
 /// Status of every fallible call. Values are stable: a value never changes meaning, new

@@ -6,10 +6,14 @@
  */
 #include "raptoken.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static int failures = 0, checks = 0;
 
@@ -78,7 +82,8 @@ static void test_null_and_invalid_arguments(void) {
   setter setters[] = {rapidata_options_set_client_id,  rapidata_options_set_client_secret,
                       rapidata_options_set_issuer,     rapidata_options_set_environment,
                       rapidata_options_set_token_endpoint, rapidata_options_set_scope,
-                      rapidata_options_set_ca_file,    rapidata_options_set_credentials_file};
+                      rapidata_options_set_ca_file,    rapidata_options_set_credentials_file,
+                      rapidata_options_set_shared_cache_dir, rapidata_options_set_token_file};
   for (size_t i = 0; i < sizeof setters / sizeof setters[0]; i++) {
     EXPECT_ERROR(setters[i](NULL, "x", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
     EXPECT_ERROR(setters[i](o, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "is NULL");
@@ -86,6 +91,10 @@ static void test_null_and_invalid_arguments(void) {
     CHECK(setters[i](o, NULL, NULL) == RAPIDATA_STATUS_INVALID_ARGUMENT);
   }
   EXPECT_ERROR(rapidata_options_set_client_id(o, "", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "empty");
+  EXPECT_ERROR(rapidata_options_set_shared_cache_dir(o, "", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "empty");
+  EXPECT_ERROR(rapidata_options_set_token_file(o, "", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "empty");
+  EXPECT_ERROR(rapidata_options_set_shared_cache(NULL, true, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
+  CHECK(rapidata_options_set_shared_cache(o, false, NULL) == RAPIDATA_STATUS_OK);
   EXPECT_ERROR(rapidata_options_set_issuer(o, "ftp://auth.example", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "http");
   EXPECT_ERROR(rapidata_options_set_issuer(o, "http://auth.example", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "https");
   EXPECT_ERROR(rapidata_options_set_token_endpoint(o, "not a url", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
@@ -280,6 +289,121 @@ static void test_credentials_chain_from_environment(void) {
   rapidata_free(c);
 }
 
+/* Token requests the test server has seen from `client_id` (its admin API, through curl). */
+static long token_requests(const char *client_id) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "curl -fsS '%s/stats?client_id=%s'", env("RAPTOKEN_TEST_ADMIN"), client_id);
+  FILE *p = popen(cmd, "r");
+  char out[256] = {0};
+  long n = -1;
+  if (p && fgets(out, sizeof out, p)) {
+    const char *v = strstr(out, "\"token_requests\":");
+    if (v) n = strtol(v + strlen("\"token_requests\":"), NULL, 10);
+  }
+  if (p) pclose(p);
+  return n;
+}
+
+static RapidataClient *shared_client(const char *id, const char *secret, const char *dir) {
+  RapidataOptions *o = NULL;
+  RapidataClient *c = NULL;
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_id(o, id, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_secret(o, secret, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_issuer(o, env("RAPTOKEN_TEST_ISSUER"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_ca_file(o, env("RAPTOKEN_TEST_CA_FILE"), NULL) == RAPIDATA_STATUS_OK);
+  if (dir) {
+    CHECK(rapidata_options_set_shared_cache(o, false, NULL) == RAPIDATA_STATUS_OK);
+    CHECK(rapidata_options_set_shared_cache_dir(o, dir, NULL) == RAPIDATA_STATUS_OK); /* the last call wins */
+  } else {
+    CHECK(rapidata_options_set_shared_cache(o, true, NULL) == RAPIDATA_STATUS_OK);
+    CHECK(rapidata_options_set_shared_cache(o, false, NULL) == RAPIDATA_STATUS_OK);
+  }
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK && c != NULL);
+  rapidata_options_free(o);
+  return c;
+}
+
+/* The shared cache: a second client (another process, in real use) gets the first one's token from
+ * the file, without a request; the files are private. Then the token-file source. */
+static void test_sharing(void) {
+  char base[] = "/tmp/raptoken-c-sharing-XXXXXX";
+  CHECK(mkdtemp(base) != NULL);
+  char dir[256], path[512], token[4096], again[4096];
+  snprintf(dir, sizeof dir, "%s/cache", base);
+
+  RapidataClient *a = shared_client("basic-46", "secret-basic-46", dir);
+  RapidataClient *b = shared_client("basic-46", "secret-basic-46", dir);
+  CHECK(rapidata_get_token(a, token, sizeof token, NULL, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_get_token(b, again, sizeof again, NULL, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(strcmp(token, again) == 0);
+  CHECK(token_requests("basic-46") == 1);
+  struct stat st;
+  CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700 && st.st_uid == geteuid());
+  int files = 0;
+  DIR *d = opendir(dir);
+  CHECK(d != NULL);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_uid == geteuid());
+    files++;
+  }
+  if (d) closedir(d);
+  CHECK(files == 2); /* KEY.json and KEY.lock */
+  rapidata_free(a);
+  rapidata_free(b);
+  /* Off: its own request. */
+  RapidataClient *off = shared_client("basic-46", "secret-basic-46", NULL);
+  CHECK(rapidata_get_token(off, again, sizeof again, NULL, NULL) == RAPIDATA_STATUS_OK && strcmp(token, again) != 0);
+  CHECK(token_requests("basic-46") == 2);
+  rapidata_free(off);
+
+  /* A token file in the SDK's format: no client id or secret needed, no request sent. */
+  snprintf(path, sizeof path, "%s/token.json", base);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fprintf(f, "{\"access_token\": \"%s\", \"token_type\": \"Bearer\", \"expires_at\": %lld}", token,
+            (long long)time(NULL) + 600);
+    fclose(f);
+  }
+  chmod(path, 0600);
+  RapidataOptions *o = NULL;
+  RapidataClient *c = NULL;
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_token_file(o, path, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_options_free(o);
+  CHECK(rapidata_get_token(c, again, sizeof again, NULL, NULL) == RAPIDATA_STATUS_OK && strcmp(token, again) == 0);
+  rapidata_free(c);
+  /* Through RAPIDATA_TOKEN_FILE, which wins over explicit credentials as in the SDK. */
+  setenv("RAPIDATA_TOKEN_FILE", path, 1);
+  CHECK(rapidata_client_new("basic-47", "secret-basic-47", &c, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_get_token(c, again, sizeof again, NULL, NULL) == RAPIDATA_STATUS_OK && strcmp(token, again) == 0);
+  CHECK(token_requests("basic-47") == 0);
+  rapidata_free(c);
+  unsetenv("RAPIDATA_TOKEN_FILE");
+  /* An expired token file is CONFIG, naming the file. */
+  f = fopen(path, "w");
+  if (f) {
+    fprintf(f, "{\"access_token\": \"x\", \"token_type\": \"Bearer\", \"expires_at\": 1000}");
+    fclose(f);
+  }
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_token_file(o, path, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_options_free(o);
+  EXPECT_ERROR(rapidata_get_token(c, again, sizeof again, NULL, &e_), RAPIDATA_STATUS_CONFIG, "expired");
+  rapidata_free(c);
+  memset(token, 0, sizeof token);
+  memset(again, 0, sizeof again);
+
+  char rm[600];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", base);
+  CHECK(system(rm) == 0);
+}
+
 int main(void) {
   test_version_and_names();
   test_null_and_invalid_arguments();
@@ -288,6 +412,7 @@ int main(void) {
   test_oauth_and_transport_errors();
   test_threads();
   test_credentials_chain_from_environment();
+  test_sharing();
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures == 0 ? 0 : 1;
 }
