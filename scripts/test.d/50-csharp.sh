@@ -119,7 +119,8 @@ mkdir -p "$work/home"
 version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
 nunit_status=0
 env -u RAPIDATA_CLIENT_ID -u RAPIDATA_CLIENT_SECRET -u RAPIDATA_ENVIRONMENT -u RAPIDATA_TOKEN_ENDPOINT \
-    -u RAPIDATA_SCOPE -u RAPIDATA_CREDENTIALS_FILE -u RAPIDATA_AUTH_METHOD \
+    -u RAPIDATA_SCOPE -u RAPIDATA_CREDENTIALS_FILE -u RAPIDATA_AUTH_METHOD -u RAPIDATA_TOKEN_FILE \
+    -u RAPIDATA_SHARED_CACHE \
     HOME="$work/home" RAPIDATA_ISSUER="$RAPTOKEN_TEST_ISSUER" RAPIDATA_CA_FILE="$RAPTOKEN_TEST_CA_FILE" \
     RAPTOKEN_EXPECTED_VERSION="$version" \
   timeout 180 nunit-console -nologo -noshadow -xml="$out/TestResult.xml" "$out/Rapidata.Raptoken.Tests.dll" \
@@ -150,7 +151,7 @@ if [ "$nunit_status" != 0 ] || [ "$summary_status" != 0 ]; then
 fi
 
 # The example, as a user runs it: credentials and server from the environment.
-example_out=$(RAPIDATA_CLIENT_ID=demo-client RAPIDATA_CLIENT_SECRET=demo-secret \
+example_out=$(env -u RAPIDATA_TOKEN_FILE -u RAPIDATA_SHARED_CACHE RAPIDATA_CLIENT_ID=demo-client RAPIDATA_CLIENT_SECRET=demo-secret \
   RAPIDATA_ISSUER="$RAPTOKEN_TEST_ISSUER" RAPIDATA_CA_FILE="$work/ca-bundle.pem" \
   RAPTOKEN_EXAMPLE_API="$RAPTOKEN_CS_FRONT_API" timeout 60 mono "$out/example.exe" 2>&1) || {
   echo "$example_out"; echo "csharp: the example failed"; exit 1; }

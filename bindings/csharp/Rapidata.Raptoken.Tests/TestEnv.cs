@@ -1,5 +1,7 @@
 using System;
+using System.IO;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using System.Threading;
 using NUnit.Framework;
@@ -77,6 +79,26 @@ namespace Rapidata.Raptoken.Tests
 
         /// <summary>How long slow-* token responses are held back.</summary>
         internal static void SetSlowDelay(int ms) => AdminCall("POST", "/delay?ms=" + ms);
+
+        /// <summary>Writes a file only its owner can read or write, whatever the umask (the
+        /// library rejects credentials and token files others can write).</summary>
+        internal static void WritePrivateFile(string path, string content)
+        {
+            using (File.Create(path)) { }
+            if (chmod(path, Convert.ToUInt32("600", 8)) != 0) Assert.Fail("chmod 600 " + path + " failed");
+            File.WriteAllText(path, content);
+        }
+
+        /// <summary>A new empty directory under the temp directory; delete it when done.</summary>
+        internal static string TempDir()
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "raptoken-cs-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int chmod(string path, uint mode);
 
         private static string AdminCall(string method, string pathAndQuery)
         {

@@ -107,12 +107,11 @@ namespace Rapidata.Raptoken.Tests
         public void CredentialsFileSuppliesTheClient()
         {
             var c = TestEnv.Basic();
-            string dir = Path.Combine(Path.GetTempPath(), "raptoken-cs-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(dir);
+            string dir = TestEnv.TempDir();
             try
             {
                 string file = Path.Combine(dir, "credentials.json");
-                File.WriteAllText(file, "{\"" + TestEnv.Issuer + "\": [" +
+                TestEnv.WritePrivateFile(file, "{\"" + TestEnv.Issuer + "\": [" +
                     "{\"display_name\": \"old\", \"client_id\": \"basic-63\", \"client_secret\": \"wrong\", \"last_used\": \"2020-01-01T00:00:00Z\"}," +
                     "{\"display_name\": \"ci\", \"client_id\": \"" + c.Id + "\", \"client_secret\": \"" + c.Secret + "\", " +
                     "\"endpoint\": \"" + TestEnv.Issuer + "\", \"created_at\": \"2026-01-01T00:00:00+00:00\", " +

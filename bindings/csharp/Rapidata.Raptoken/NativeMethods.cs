@@ -102,6 +102,16 @@ namespace Rapidata.Raptoken
         internal static extern RaptokenStatus rapidata_options_set_refresh_ahead_ms(OptionsHandle options, uint ms, out ErrorHandle error);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_shared_cache(
+            OptionsHandle options, [MarshalAs(UnmanagedType.U1)] bool enabled, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_shared_cache_dir(OptionsHandle options, byte[] value, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_token_file(OptionsHandle options, byte[] value, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr rapidata_version();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -53,7 +53,8 @@ namespace Rapidata.Raptoken
         /// <summary>
         /// A client from the credentials chain: RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_SECRET, then
         /// ~/.config/rapidata/credentials.json (written by Rapidata's Python SDK). Other settings
-        /// from RAPIDATA_* variables (RAPIDATA_ISSUER, RAPIDATA_CA_FILE, ...) and defaults.
+        /// from RAPIDATA_* variables (RAPIDATA_ISSUER, RAPIDATA_CA_FILE, ...) and defaults. If
+        /// RAPIDATA_TOKEN_FILE names a token file, the token is read from it instead.
         /// No network I/O happens here: the first <see cref="GetToken"/> fetches.
         /// </summary>
         public static RaptokenClient FromEnvironment() => new RaptokenClient(Create(null, null));

@@ -73,6 +73,38 @@ namespace Rapidata.Raptoken
         public RaptokenOptions WithRefreshAhead(TimeSpan window) =>
             SetNumber(Milliseconds(window, nameof(window)), NativeMethods.rapidata_options_set_refresh_ahead_ms);
 
+        /// <summary>
+        /// Turns the per-host shared token cache on (in $XDG_CACHE_HOME/raptoken, else
+        /// ~/.cache/raptoken) or off (even if RAPIDATA_SHARED_CACHE turns it on): processes of
+        /// this user share one token per client through private files. An unusable directory
+        /// never fails a call (the client then caches in memory only). The last call of this or
+        /// <see cref="WithSharedCacheDir"/> wins.
+        /// </summary>
+        public RaptokenOptions WithSharedCache(bool enabled)
+        {
+            lock (gate)
+            {
+                ThrowIfDisposed();
+                ErrorHandle error;
+                RaptokenException.Check(NativeMethods.rapidata_options_set_shared_cache(handle, enabled, out error), error);
+            }
+            return this;
+        }
+
+        /// <summary>Turns the shared token cache on in <paramref name="dir"/> (created with mode 0700;
+        /// an existing one must be private to this user, or it is not used).</summary>
+        public RaptokenOptions WithSharedCacheDir(string dir) =>
+            SetText(dir, nameof(dir), NativeMethods.rapidata_options_set_shared_cache_dir);
+
+        /// <summary>
+        /// Reads the token from a JSON file another process keeps fresh (Rapidata's token-file
+        /// pattern; wins over every credential source, like RAPIDATA_TOKEN_FILE). The first
+        /// <see cref="RaptokenClient.GetToken"/> reads it and throws Config if it is missing,
+        /// malformed, writable by others or expired.
+        /// </summary>
+        public RaptokenOptions WithTokenFile(string path) =>
+            SetText(path, nameof(path), NativeMethods.rapidata_options_set_token_file);
+
         /// <summary>Frees the native builder. Clients created from it keep working.</summary>
         public void Dispose() => handle.Dispose();
 
