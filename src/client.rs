@@ -8,6 +8,7 @@ use crate::cache::{CachedToken, Margins, SystemClock, TokenCache};
 use crate::config::{AuthMethod, ClientOptions, Config};
 use crate::credentials::CredentialSource;
 use crate::shared_cache::SharedCache;
+use crate::diagnostics::{Diagnostics, Recorder};
 use crate::discovery;
 use crate::encoding::{base64, form_body, form_urlencode};
 use crate::error::Result;
@@ -40,6 +41,8 @@ pub struct Client {
     cache: TokenCache<SystemClock>,
     /// The second cache level, shared with other processes on this host (opt-in).
     shared: Option<SharedCache>,
+    /// What the fetch path saw (endpoint source, last token exchange), for troubleshooting.
+    diagnostics: Recorder,
 }
 
 impl std::fmt::Debug for Client {
@@ -75,6 +78,7 @@ impl Client {
             endpoint: Mutex::new(config.token_endpoint.clone()),
             cache: TokenCache::new(SystemClock, margins, wait_limit),
             shared,
+            diagnostics: Recorder::default(),
             config,
             transport,
         })
@@ -86,6 +90,11 @@ impl Client {
 
     pub fn credential_source(&self) -> &CredentialSource {
         &self.config.credentials.source
+    }
+
+    /// How the token endpoint was found and how the last token request went (no secrets).
+    pub fn diagnostics(&self) -> Diagnostics {
+        self.diagnostics.snapshot()
     }
 
     /// The access token, fetched if the cache has none usable.
@@ -137,9 +146,14 @@ impl Client {
     pub fn token_endpoint(&self) -> Result<String> {
         let mut ep = self.endpoint.lock();
         if let Some(e) = ep.as_ref() {
+            if self.config.token_endpoint.is_some() {
+                self.diagnostics.configured(e);
+            }
             return Ok(e.clone());
         }
-        let found = discovery::token_endpoint(&self.transport, &self.config.issuer)?;
+        let found = discovery::token_endpoint(&self.transport, &self.config.issuer);
+        self.diagnostics.discovery(&self.config.issuer, found.as_deref().ok());
+        let found = found?;
         *ep = Some(found.clone());
         Ok(found)
     }
@@ -172,7 +186,10 @@ impl Client {
             }
         };
         let body = zeroize::Zeroizing::new(form_body(&pairs));
-        let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body)?;
+        let sent_at = SystemTime::now();
+        let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body);
+        self.diagnostics.token_exchange(&endpoint, sent_at, resp.as_ref().ok());
+        let resp = resp?;
         token::parse_response(resp.status, &resp.body).map_err(|e| {
             let at = resp
                 .retry_after

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod credentials;
+pub mod diagnostics;
 mod discovery;
 mod encoding;
 pub mod error;
