@@ -1,0 +1,104 @@
+//! `raptoken`: get a Rapidata API token from a shell, or find out why you can't. A thin layer
+//! over `raptoken::Client`; the token logic lives in the library only.
+
+// A crate root looks for modules next to itself; these live in src/bin/raptoken/.
+#[path = "raptoken/args.rs"]
+mod args;
+#[path = "raptoken/check.rs"]
+mod check;
+#[path = "raptoken/exit.rs"]
+mod exit;
+#[path = "raptoken/progress.rs"]
+mod progress;
+#[path = "raptoken/time.rs"]
+mod time;
+#[path = "raptoken/token.rs"]
+mod token;
+
+use args::Command;
+
+const HELP: &str = "\
+raptoken VERSION: OAuth 2.0 client-credentials tokens for the Rapidata API
+
+Usage:
+  raptoken token [--json] [OPTIONS]   print an access token: the token alone, one line
+  raptoken check [OPTIONS]            explain the configuration, fetch a token, diagnose failures
+  raptoken help | --help | --version
+
+Examples:
+  curl -H \"Authorization: Bearer $(raptoken token)\" https://api.rapidata.ai/...
+  raptoken check                                   # what is configured, and does it work?
+  raptoken token --json | jq -r .expires_at
+  raptoken token --client-id my-id --client-secret-file ~/.config/rapidata/secret
+  pass show rapidata | raptoken token --client-id my-id --client-secret-stdin
+  testing/oidc-server/start &                      # a local server: see its ready line, then
+  raptoken check --issuer https://localhost:PORT --ca-file DIR/ca.pem \\
+                 --client-id demo-client --client-secret-file <(echo demo-secret)
+
+Credentials, first found wins: --client-id with --client-secret-file or --client-secret-stdin;
+RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET; the credentials file of Rapidata's Python SDK.
+There is no --client-secret VALUE on purpose: a command line is visible to every user of the
+machine (ps, /proc/PID/cmdline) and is kept in shell history.
+
+Options (the environment variable used when the option is not given):
+  --client-id ID                 RAPIDATA_CLIENT_ID
+  --client-secret-file PATH      read the secret from the first line of PATH
+  --client-secret-stdin          read the secret from the first line of standard input
+                                 (with neither: RAPIDATA_CLIENT_SECRET)
+  --credentials-file PATH        RAPIDATA_CREDENTIALS_FILE, default ~/.config/rapidata/credentials.json
+  --issuer URL                   RAPIDATA_ISSUER, default https://auth.rapidata.ai
+  --environment DOMAIN           RAPIDATA_ENVIRONMENT: the issuer becomes https://auth.DOMAIN
+  --token-endpoint URL           RAPIDATA_TOKEN_ENDPOINT; skips OpenID discovery
+  --scope \"S1 S2\"                RAPIDATA_SCOPE, default \"openid roles email\"; \"\" sends none
+  --ca-file PATH                 RAPIDATA_CA_FILE: PEM roots that replace the built-in ones
+  --auth-method basic|post       RAPIDATA_AUTH_METHOD, default client_secret_basic
+  --connect-timeout DURATION     default 5s    (DURATION: 10, 10s, 500ms, 2m)
+  --request-timeout DURATION     default 10s, per HTTP request
+  --expiry-margin DURATION       default min(30s, 10% of the lifetime)
+  --refresh-ahead DURATION       default min(5m, 50% of the lifetime); sets refresh_at in --json
+  --json                         token: print token, type, scope, expiry and refresh time as JSON
+  --progress auto|always|never   say on stderr what a fetch waits for once it takes over 1 s;
+                                 auto (default): only when stderr is a terminal
+  -q, --quiet                    same as --progress never
+
+Exit status (10 + the library's RAPIDATA_STATUS_*):
+   0  ok (check: a token was obtained)
+   1  the output could not be written
+   2  usage: unknown command or option, missing or malformed value
+  11  INVALID_ARGUMENT  the library refused a value (e.g. an http:// issuer)
+  12  NO_CREDENTIALS    no client id and secret anywhere
+  14  CONFIG            unusable CA, credentials or secret file, environment variable, issuer mismatch
+  15  TRANSPORT         DNS, connection or TLS failure (e.g. an untrusted certificate)
+  16  TIMEOUT           no answer in time
+  17  HTTP              an HTTP error without an OAuth error (404, 429, 503, ...)
+  18  OAUTH             the server refused: invalid_client, invalid_scope, ...
+  19  PROTOCOL          the answer is not a token response
+Every failure prints the message and a hint (stderr for token, stdout for check).
+";
+
+fn main() {
+    std::process::exit(run());
+}
+
+fn run() -> i32 {
+    let cli = match args::parse(std::env::args_os().skip(1).collect()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("raptoken: {e}");
+            eprintln!("Try 'raptoken --help'.");
+            return exit::USAGE;
+        }
+    };
+    match cli.command {
+        Command::Help => {
+            print!("{}", HELP.replacen("VERSION", raptoken::VERSION, 1));
+            0
+        }
+        Command::Version => {
+            println!("raptoken {}", raptoken::VERSION);
+            0
+        }
+        Command::Token => token::run(&cli),
+        Command::Check => check::run(&cli),
+    }
+}

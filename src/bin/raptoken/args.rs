@@ -1,0 +1,384 @@
+//! The command line, parsed by hand (a parser crate would cost more build time than these few
+//! flags are worth). Values are turned into `raptoken::ClientOptions` by `client_options`, so
+//! every check the library makes on a value applies to the CLI too.
+
+use std::ffi::OsString;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use raptoken::{AuthMethod, ClientOptions};
+use zeroize::Zeroizing;
+
+use crate::exit::Failure;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Token,
+    Check,
+    Help,
+    Version,
+}
+
+/// When to show "still waiting" on stderr. `Auto`: only if stderr is a terminal, so scripts and
+/// CI logs stay clean while a person at a shell sees why nothing happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SecretFrom {
+    File(PathBuf),
+    Stdin,
+}
+
+#[derive(Debug)]
+pub struct Cli {
+    pub command: Command,
+    pub json: bool,
+    pub progress: Progress,
+    client_id: Option<String>,
+    secret: Option<SecretFrom>,
+    issuer: Option<String>,
+    environment: Option<String>,
+    token_endpoint: Option<String>,
+    scope: Option<String>,
+    ca_file: Option<String>,
+    credentials_file: Option<String>,
+    auth_method: Option<AuthMethod>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    expiry_margin: Option<Duration>,
+    refresh_ahead: Option<Duration>,
+}
+
+/// Flags that take a value (`--flag VALUE` or `--flag=VALUE`).
+const VALUED: &[&str] = &[
+    "--client-id",
+    "--client-secret-file",
+    "--issuer",
+    "--environment",
+    "--token-endpoint",
+    "--scope",
+    "--ca-file",
+    "--credentials-file",
+    "--auth-method",
+    "--connect-timeout",
+    "--request-timeout",
+    "--expiry-margin",
+    "--refresh-ahead",
+    "--progress",
+];
+
+pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
+    let mut cli = Cli {
+        command: Command::Help,
+        json: false,
+        progress: Progress::Auto,
+        client_id: None,
+        secret: None,
+        issuer: None,
+        environment: None,
+        token_endpoint: None,
+        scope: None,
+        ca_file: None,
+        credentials_file: None,
+        auth_method: None,
+        connect_timeout: None,
+        request_timeout: None,
+        expiry_margin: None,
+        refresh_ahead: None,
+    };
+    let mut command: Option<Command> = None;
+    let mut early: Option<Command> = None; // --help / --version win over everything else
+    let mut args = argv.into_iter();
+    while let Some(arg) = args.next() {
+        let Ok(arg) = arg.into_string() else {
+            return Err("an argument is not valid UTF-8".into());
+        };
+        if arg.starts_with("--") && arg.len() > 2 {
+            // Only the part before '=' is ever echoed: the rest may be a secret typed by mistake.
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (arg.clone(), None),
+            };
+            if VALUED.contains(&name.as_str()) {
+                let value = match inline {
+                    Some(v) => v,
+                    None => args
+                        .next()
+                        .ok_or_else(|| format!("{name} needs a value"))?
+                        .into_string()
+                        .map_err(|_| format!("the value of {name} is not valid UTF-8"))?,
+                };
+                set_valued(&mut cli, &name, value)?;
+                continue;
+            }
+            if inline.is_some() {
+                if matches!(name.as_str(), "--client-secret") {
+                    return Err(no_plain_secret());
+                }
+                return Err(format!("{name} does not take a value"));
+            }
+            match name.as_str() {
+                "--help" => early = early.or(Some(Command::Help)),
+                "--version" => early = early.or(Some(Command::Version)),
+                "--json" => cli.json = true,
+                "--quiet" => cli.progress = Progress::Never,
+                "--client-secret-stdin" => set_secret(&mut cli, SecretFrom::Stdin)?,
+                "--client-secret" => return Err(no_plain_secret()),
+                _ => return Err(format!("unknown option {name}")),
+            }
+            continue;
+        }
+        match arg.as_str() {
+            "-h" => early = early.or(Some(Command::Help)),
+            "-V" => early = early.or(Some(Command::Version)),
+            "-q" => cli.progress = Progress::Never,
+            s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {}", word_preview(s))),
+            s => {
+                if command.is_some() {
+                    // Never echoed: a stray argument is often a value meant for a flag, maybe a secret.
+                    return Err("unexpected argument after the command (not shown, in case it is a secret)".into());
+                }
+                command = Some(match s {
+                    "token" => Command::Token,
+                    "check" => Command::Check,
+                    "help" => Command::Help,
+                    "version" => Command::Version,
+                    other => return Err(format!("unknown command {} (commands: token, check, help)", word_preview(other))),
+                });
+            }
+        }
+    }
+    cli.command = match (early, command) {
+        (Some(c), _) => return Ok(Cli { command: c, ..cli }),
+        (None, Some(c)) => c,
+        (None, None) => return Err("no command given (commands: token, check, help)".into()),
+    };
+    if cli.json && cli.command != Command::Token {
+        return Err("--json applies to the token command only".into());
+    }
+    match (&cli.client_id, &cli.secret) {
+        (Some(_), None) => {
+            return Err("--client-id needs its secret: add --client-secret-file PATH or --client-secret-stdin \
+                        (or set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET instead)"
+                .into())
+        }
+        (None, Some(_)) => return Err("a client secret option needs --client-id too".into()),
+        _ => {}
+    }
+    Ok(cli)
+}
+
+fn set_valued(cli: &mut Cli, name: &str, value: String) -> Result<(), String> {
+    let duration = |v: &str| parse_duration(v).ok_or_else(|| format!("{name}: '{}' is not a duration like 10, 10s, 500ms or 2m", word_preview(v)));
+    match name {
+        "--client-id" => cli.client_id = Some(value),
+        "--client-secret-file" => set_secret(cli, SecretFrom::File(PathBuf::from(value)))?,
+        "--issuer" => cli.issuer = Some(value),
+        "--environment" => cli.environment = Some(value),
+        "--token-endpoint" => cli.token_endpoint = Some(value),
+        "--scope" => cli.scope = Some(value),
+        "--ca-file" => cli.ca_file = Some(value),
+        "--credentials-file" => cli.credentials_file = Some(value),
+        "--auth-method" => {
+            cli.auth_method = Some(AuthMethod::parse(&value).ok_or_else(|| {
+                format!("--auth-method: '{}' is not basic, post, client_secret_basic or client_secret_post", word_preview(&value))
+            })?)
+        }
+        "--connect-timeout" => cli.connect_timeout = Some(duration(&value)?),
+        "--request-timeout" => cli.request_timeout = Some(duration(&value)?),
+        "--expiry-margin" => cli.expiry_margin = Some(duration(&value)?),
+        "--refresh-ahead" => cli.refresh_ahead = Some(duration(&value)?),
+        "--progress" => {
+            cli.progress = match value.as_str() {
+                "auto" => Progress::Auto,
+                "always" => Progress::Always,
+                "never" => Progress::Never,
+                _ => return Err(format!("--progress: '{}' is not auto, always or never", word_preview(&value))),
+            }
+        }
+        _ => unreachable!("{name} is in VALUED"),
+    }
+    Ok(())
+}
+
+fn set_secret(cli: &mut Cli, from: SecretFrom) -> Result<(), String> {
+    if cli.secret.is_some() {
+        return Err("give the client secret once: --client-secret-file or --client-secret-stdin".into());
+    }
+    cli.secret = Some(from);
+    Ok(())
+}
+
+fn no_plain_secret() -> String {
+    "there is no --client-secret VALUE: a command line is visible to every user of the machine (ps, \
+     /proc/PID/cmdline) and lands in shell history. Use --client-secret-file PATH, --client-secret-stdin, \
+     or the RAPIDATA_CLIENT_SECRET environment variable"
+        .into()
+}
+
+/// Echo a word only if it looks like a mistyped command or keyword (short, lowercase letters),
+/// never like something that could be a secret.
+fn word_preview(s: &str) -> String {
+    let plain = s.len() <= 16 && s.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_');
+    if plain {
+        format!("'{s}'")
+    } else {
+        "(not shown)".into()
+    }
+}
+
+/// `10`, `1.5`, `10s`, `500ms`, `2m`, `1h`; a bare number is seconds.
+pub fn parse_duration(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let (num, unit) = match v.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&v[..i], &v[i..]),
+        None => (v, "s"),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    if !secs.is_finite() || secs < 0.0 || secs > 86_400.0 * 365.0 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(secs))
+}
+
+impl Cli {
+    /// The library options this command line asks for. Reads the secret (file or stdin) here,
+    /// so nothing is read for `--help`. Environment variables are applied by the library.
+    pub fn client_options(&self) -> Result<ClientOptions, Failure> {
+        let mut o = ClientOptions::new();
+        if let (Some(id), Some(from)) = (&self.client_id, &self.secret) {
+            let secret = read_secret(from)?;
+            o.set_client_id(id)?;
+            o.set_client_secret(&secret)?;
+        }
+        if let Some(v) = &self.issuer {
+            o.set_issuer(v)?;
+        }
+        if let Some(v) = &self.environment {
+            o.set_environment(v)?;
+        }
+        if let Some(v) = &self.token_endpoint {
+            o.set_token_endpoint(v)?;
+        }
+        if let Some(v) = &self.scope {
+            o.set_scope(v)?;
+        }
+        if let Some(v) = &self.ca_file {
+            o.set_ca_file(v)?;
+        }
+        if let Some(v) = &self.credentials_file {
+            o.set_credentials_file(v)?;
+        }
+        if let Some(m) = self.auth_method {
+            o.set_auth_method(m);
+        }
+        if let Some(d) = self.connect_timeout {
+            o.set_connect_timeout(d)?;
+        }
+        if let Some(d) = self.request_timeout {
+            o.set_request_timeout(d)?;
+        }
+        if let Some(d) = self.expiry_margin {
+            o.set_expiry_margin(d);
+        }
+        if let Some(d) = self.refresh_ahead {
+            o.set_refresh_ahead(d);
+        }
+        Ok(o)
+    }
+}
+
+/// The first line of the file or of stdin, without its line ending.
+fn read_secret(from: &SecretFrom) -> Result<Zeroizing<String>, Failure> {
+    let text = match from {
+        SecretFrom::File(path) => Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Config(format!("cannot read the client secret file {}: {e}", path.display())))?,
+        ),
+        SecretFrom::Stdin => read_stdin_line()?,
+    };
+    let line = Zeroizing::new(text.lines().next().unwrap_or("").to_string());
+    if line.is_empty() {
+        let place = match from {
+            SecretFrom::File(p) => format!("the client secret file {}", p.display()),
+            SecretFrom::Stdin => "standard input".into(),
+        };
+        return Err(Failure::Config(format!("{place} is empty: its first line must be the client secret")));
+    }
+    Ok(line)
+}
+
+fn read_stdin_line() -> Result<Zeroizing<String>, Failure> {
+    let stdin = std::io::stdin();
+    // At a terminal, prompt and turn echo off so the secret does not appear on screen.
+    let tty = stdin.is_terminal();
+    if tty {
+        eprint!("client secret: ");
+        stty("-echo");
+    }
+    let mut line = Zeroizing::new(String::new());
+    let read = stdin.lock().read_line(&mut line);
+    if tty {
+        stty("echo");
+        eprintln!();
+    }
+    read.map_err(|e| Failure::Config(format!("cannot read the client secret from standard input: {e}")))?;
+    Ok(line)
+}
+
+fn stty(arg: &str) {
+    // Best effort: without stty the secret is echoed, which is no worse than typing it anywhere.
+    let _ = std::process::Command::new("stty").arg(arg).stdin(std::process::Stdio::inherit()).status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Cli, String> {
+        parse(args.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn forms_and_errors() {
+        let c = p(&["token", "--issuer=https://x", "--scope", "openid", "--json", "-q"]).unwrap();
+        assert_eq!((c.command, c.json, c.progress), (Command::Token, true, Progress::Never));
+        assert_eq!(c.issuer.as_deref(), Some("https://x"));
+        assert_eq!(p(&["check", "--help"]).unwrap().command, Command::Help);
+        assert_eq!(p(&["-V"]).unwrap().command, Command::Version);
+        assert!(p(&[]).is_err());
+        assert!(p(&["token", "--nope"]).unwrap_err().contains("--nope"));
+        assert!(p(&["token", "--scope"]).unwrap_err().contains("needs a value"));
+        assert!(p(&["check", "--json"]).is_err());
+        assert!(p(&["token", "--client-id", "x"]).unwrap_err().contains("--client-secret-file"));
+        let e = p(&["token", "--client-secret=hunter2-very-secret"]).unwrap_err();
+        assert!(e.contains("--client-secret-file") && !e.contains("hunter2"), "{e}");
+        let e = p(&["token", "extra/secret+value"]).unwrap_err();
+        assert!(!e.contains("secret+value"), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        for bad in ["", "-1", "soon", "5d", "1e999"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

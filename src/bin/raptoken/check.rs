@@ -1,0 +1,145 @@
+//! `raptoken check`: says which configuration the library resolved, fetches one token, and
+//! reports how that went (discovery, HTTP status, the server's clock, the token's lifetime),
+//! ending with a one-line verdict and, on failure, a hint. The secret and the token are never
+//! printed: the token is not even copied out of the cache.
+
+use std::time::Duration;
+
+use raptoken::diagnostics::{EndpointSource, TokenExchange};
+use raptoken::{Client, ErrorKind};
+
+use crate::args::Cli;
+use crate::exit::Failure;
+use crate::{progress, time, token};
+
+/// Beyond this, a clock difference is worth a warning: APIs that check a token's `iat`/`nbf`
+/// may reject it, and TLS certificate checks start to fail.
+const SKEW_WARNING: f64 = 60.0;
+
+fn line(label: &str, value: impl std::fmt::Display) {
+    println!("{:<16}{value}", format!("{label}:"));
+}
+
+pub fn run(cli: &Cli) -> i32 {
+    println!("raptoken {} check", raptoken::VERSION);
+    let client = match cli.client_options().and_then(|o| Client::new(&o).map_err(Failure::from)) {
+        Ok(c) => c,
+        Err(f) => {
+            let what = match &f {
+                Failure::Lib(e) if e.kind() == ErrorKind::NoCredentials => "none found",
+                _ => "unknown (the configuration failed: see the verdict)",
+            };
+            line("credentials", what);
+            return failed(&f);
+        }
+    };
+
+    let cfg = client.config();
+    line(
+        "credentials",
+        format!("{}, client id {} (the secret is never shown)", cfg.credentials.source, cfg.credentials.client_id),
+    );
+    line("issuer", &cfg.issuer);
+    line("auth method", cfg.auth_method.as_str());
+    line("scope", if cfg.scope.is_empty() { "(none: no scope parameter is sent)" } else { &cfg.scope });
+    match &cfg.ca_file {
+        Some(p) => line("trust roots", format!("{} (replaces the built-in roots)", p.display())),
+        None => line("trust roots", "built-in (Mozilla's root certificates)"),
+    }
+    line("timeouts", format!("connect {}, request {}", secs(cfg.connect_timeout), secs(cfg.request_timeout)));
+
+    let target = token::fetch_target(&client);
+    let got = progress::run(cli.progress, &target, || {
+        client.with_token(Duration::ZERO, |t| (t.token_type().to_string(), t.scope().map(str::to_string), t.lifetime(), t.expires_at()))
+    });
+
+    let diag = client.diagnostics();
+    match &diag.endpoint {
+        Some(EndpointSource::Configured { token_endpoint }) => {
+            line("discovery", "skipped (the token endpoint is configured)");
+            line("token endpoint", token_endpoint);
+        }
+        Some(EndpointSource::Discovered { discovery_url, token_endpoint }) => {
+            line("discovery", format!("ok ({discovery_url})"));
+            line("token endpoint", format!("{token_endpoint} (discovered)"));
+        }
+        Some(EndpointSource::DiscoveryFailed { discovery_url }) => {
+            line("discovery", format!("FAILED ({discovery_url})"));
+            line("token endpoint", "unknown (discovery failed)");
+        }
+        None => line("token endpoint", "unknown (not reached)"),
+    }
+    let mut skew_warning = None;
+    match &diag.last_token_exchange {
+        Some(x) => {
+            line("token request", exchange(x));
+            let (text, warning) = skew(x);
+            line("clock skew", text);
+            skew_warning = warning;
+        }
+        None => {
+            line("token request", "not sent");
+            line("clock skew", "unknown (no answer from the token endpoint)");
+        }
+    }
+
+    match got {
+        Ok((token_type, scope, lifetime, expires_at)) => {
+            line("granted scope", scope.as_deref().unwrap_or("(not stated by the server)"));
+            line("token lifetime", format!("{} s (expires {})", lifetime.as_secs(), time::iso8601(expires_at)));
+            match skew_warning {
+                None => line("verdict", format!("OK: got a {token_type} token for {}", cfg.credentials.client_id)),
+                Some(w) => line("verdict", format!("OK, but {w}")),
+            }
+            0
+        }
+        Err(e) => {
+            line("token lifetime", "no token");
+            failed(&Failure::Lib(e))
+        }
+    }
+}
+
+fn failed(f: &Failure) -> i32 {
+    line("verdict", format!("FAILED ({}, exit {}): {}", f.label(), f.exit_code(), f.message()));
+    line("hint", f.hint());
+    f.exit_code()
+}
+
+fn secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.3} s", d.as_secs_f64())
+    }
+}
+
+fn exchange(x: &TokenExchange) -> String {
+    let ms = x.round_trip().as_millis();
+    match x.http_status {
+        Some(status) => format!("HTTP {status} in {ms} ms"),
+        None => format!("no answer (failed after {ms} ms)"),
+    }
+}
+
+/// The clock line, and a warning for the verdict if the clocks are far apart.
+fn skew(x: &TokenExchange) -> (String, Option<String>) {
+    let Some(s) = x.clock_skew() else {
+        let why = if x.http_status.is_some() { "the server sent no valid Date header" } else { "no answer" };
+        return (format!("unknown ({why})"), None);
+    };
+    let text = if s.seconds.abs() <= s.uncertainty {
+        format!("none measurable (within ±{:.1} s, from the server's Date header)", s.uncertainty)
+    } else {
+        let side = if s.seconds > 0.0 { "ahead of" } else { "behind" };
+        format!("the server's clock is {:.1} s {side} this machine's (±{:.1} s, from its Date header)", s.seconds.abs(), s.uncertainty)
+    };
+    let warning = (s.seconds.abs() > SKEW_WARNING).then(|| {
+        format!(
+            "this machine's clock is {:.0} s off the server's: raptoken times tokens by expires_in so its cache is \
+             unaffected, but APIs checking token times, and TLS, may fail; sync the clock (NTP)",
+            s.seconds.abs()
+        )
+    });
+    (text, warning)
+}
