@@ -1,12 +1,16 @@
 # The front door: `make demo` to see it work, `make test` to run every suite.
 PREFIX ?= /usr/local
 
-.PHONY: all build test install header-check clean
+.PHONY: all build demo test install header-check clean
 
 all: build
 
 build:
 	bash scripts/build.sh
+
+# Builds everything, starts the local OpenID provider, runs the C, C++, Go and C# examples and the CLI.
+demo:
+	bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
