@@ -200,8 +200,14 @@ fn check_explains_a_working_setup() {
     assert!(line("token endpoint").contains(&format!("{} (discovered)", s.token_endpoint)), "{}", line("token endpoint"));
     assert!(line("auth method").contains("client_secret_basic"));
     assert!(line("token request").contains("HTTP 200"));
-    // Server and client share this machine's clock: no skew beyond the Date header's resolution.
-    assert!(line("clock skew").contains("none measurable"), "{}", line("clock skew"));
+    // Server and client share this machine's clock: at most a small skew (Node caches its Date
+    // header for up to a second, longer on a loaded machine).
+    let skew = line("clock skew");
+    assert!(skew.contains("Date header"), "{skew}");
+    if !skew.contains("none measurable") {
+        let secs: f64 = skew.split_whitespace().find_map(|w| w.parse().ok()).expect("a number of seconds");
+        assert!(secs < 5.0, "{skew}");
+    }
     assert!(line("token lifetime").contains("3600 s"), "{}", line("token lifetime"));
     let last = out.stdout.lines().last().unwrap();
     assert!(last.starts_with("verdict:") && last.contains("OK"), "{last}");

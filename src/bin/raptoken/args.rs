@@ -248,7 +248,7 @@ pub fn parse_duration(v: &str) -> Option<Duration> {
         "h" => n * 3600.0,
         _ => return None,
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 86_400.0 * 365.0 {
+    if !secs.is_finite() || !(0.0..=86_400.0 * 365.0).contains(&secs) {
         return None;
     }
     Some(Duration::from_secs_f64(secs))
