@@ -24,6 +24,9 @@ const SECRETS: &[&str] = &[
     "secret-basic-62",
     "secret-basic-63",
     "secret-post-58",
+    "secret-post-59",
+    "secret-post-60",
+    "secret-short-56",
     "secret-slow-14",
     "wrong-secret-for-cli",
     "argv-secret-never-echoed",
@@ -97,6 +100,11 @@ fn env_for<'a>(id: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
         ("RAPIDATA_CLIENT_ID", id),
         ("RAPIDATA_CLIENT_SECRET", secret),
     ]
+}
+
+fn with<'a>(mut env: Vec<(&'a str, &'a str)>, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    env.extend_from_slice(more);
+    env
 }
 
 /// A token-like word (a long unbroken run of token characters) anywhere in `text`.
@@ -366,4 +374,99 @@ fn help_and_version() {
     assert_eq!(run(&["help"], &[], None).stdout, out.stdout);
     let out = run(&["--version"], &[], None);
     assert_eq!((out.code, out.stdout.as_str()), (0, format!("raptoken {}\n", env!("CARGO_PKG_VERSION")).as_str()));
+}
+
+#[test]
+fn maintain_once_writes_a_token_file_that_token_and_check_read() {
+    let dir = temp_dir("token-file");
+    let file = dir.join("token.json");
+    let f = file.to_str().unwrap();
+    // RAPIDATA_TOKEN_FILE names the same file, as it would for the workers: the maintainer
+    // must exchange credentials rather than read its own output.
+    let env = with(env_for("post-59", "secret-post-59"), &[("RAPIDATA_AUTH_METHOD", "client_secret_post"), ("RAPIDATA_TOKEN_FILE", f)]);
+    let out = run(&["maintain", "--token-file", f, "--once"], &env, None);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.is_empty() && out.stderr.contains("wrote a token to"), "{}", out.all());
+    assert!(!has_token_like_word(&out.all()), "{}", out.all());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let token = j["access_token"].as_str().unwrap().to_string();
+    assert!(api_accepts(&token));
+    assert_eq!(token_requests("post-59"), 1);
+
+    // A worker with no credentials at all, only the file.
+    let reader = [("RAPIDATA_ISSUER", server().issuer.as_str()), ("RAPIDATA_CA_FILE", server().ca_file.as_str()), ("RAPIDATA_TOKEN_FILE", f)];
+    let out = run(&["token"], &reader, None);
+    assert_eq!((out.code, out.stdout.trim()), (0, token.as_str()), "{}", out.all());
+    let out = run(&["check"], &reader, None);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("token file") && out.stdout.contains("not sent: the token was read from the token file"), "{}", out.stdout);
+    assert!(!has_token_like_word(&out.stdout), "{}", out.stdout);
+    assert_eq!(token_requests("post-59"), 1, "readers send no token request");
+
+    // A stale file: the hint names the maintainer.
+    std::fs::write(&file, r#"{"access_token":"stale-token","token_type":"Bearer","expires_at":1000}"#).unwrap();
+    assert_failure(&run(&["token"], &reader, None), 14, "raptoken maintain", "stale token file");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn maintain_renews_the_file_before_the_token_expires() {
+    // short-N tokens live 3 s, so the maintainer has to replace the file's token by itself.
+    let dir = temp_dir("maintain");
+    let file = dir.join("token.json");
+    let err_path = dir.join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_raptoken"))
+        .args(["maintain", "--token-file", file.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", &dir)
+        .envs(env_for("short-56", "secret-short-56"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let read_token = || -> Option<String> {
+        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).ok()?).ok()?;
+        j["access_token"].as_str().map(str::to_string)
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen: Vec<String> = Vec::new();
+    while seen.len() < 2 && Instant::now() < deadline {
+        if let Some(t) = read_token() {
+            if seen.last() != Some(&t) {
+                seen.push(t);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().ok();
+    child.wait().ok();
+    let stderr = std::fs::read_to_string(&err_path).unwrap();
+    assert!(!stderr.contains("secret-short-56") && !has_token_like_word(&stderr), "{stderr}");
+    assert_eq!(seen.len(), 2, "the file's token was not renewed within 15 s: {stderr}");
+    assert!(api_accepts(&seen[1]), "the renewed token works");
+    assert!(token_requests("short-56") >= 2);
+    assert!(stderr.matches("wrote a token to").count() >= 2, "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn shared_cache_lets_repeated_runs_reuse_one_token() {
+    let dir = temp_dir("shared");
+    let cache = dir.join("cache"); // created by the library, mode 0700
+    let env = with(env_for("post-60", "secret-post-60"), &[("RAPIDATA_AUTH_METHOD", "client_secret_post")]);
+    let args = ["token", "--shared-cache-dir", cache.to_str().unwrap()];
+    let first = run(&args, &env, None);
+    let second = run(&args, &env, None);
+    assert_eq!(first.code, 0, "{}", first.all());
+    assert_eq!(first.stdout, second.stdout, "the second run reuses the first one's token");
+    assert_eq!(token_requests("post-60"), 1);
+    let out = run(&["check", "--shared-cache-dir", cache.to_str().unwrap()], &env, None);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains(&format!("shared cache:   {}", cache.display())), "{}", out.stdout);
+    assert!(out.stdout.contains("taken from the shared cache"), "{}", out.stdout);
+    assert!(run(&["check"], &env, None).stdout.contains("shared cache:   off"));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -8,6 +8,8 @@ mod args;
 mod check;
 #[path = "raptoken/exit.rs"]
 mod exit;
+#[path = "raptoken/maintain.rs"]
+mod maintain;
 #[path = "raptoken/progress.rs"]
 mod progress;
 #[path = "raptoken/time.rs"]
@@ -23,6 +25,9 @@ raptoken VERSION: OAuth 2.0 client-credentials tokens for the Rapidata API
 Usage:
   raptoken token [--json] [OPTIONS]   print an access token: the token alone, one line
   raptoken check [OPTIONS]            explain the configuration, fetch a token, diagnose failures
+  raptoken maintain --token-file PATH [--once] [OPTIONS]
+                                      keep a fresh token in PATH for programs that read
+                                      RAPIDATA_TOKEN_FILE (--once: write it once and exit)
   raptoken help | --help | --version
 
 Examples:
@@ -31,6 +36,7 @@ Examples:
   raptoken token --json | jq -r .expires_at
   raptoken token --client-id my-id --client-secret-file ~/.config/rapidata/secret
   pass show rapidata | raptoken token --client-id my-id --client-secret-stdin
+  raptoken maintain --token-file /run/job/token.json &   # workers: RAPIDATA_TOKEN_FILE=/run/job/token.json
   testing/oidc-server/start &                      # a local server: see its ready line, then
   raptoken check --issuer https://localhost:PORT --ca-file DIR/ca.pem \\
                  --client-id demo-client --client-secret-file <(echo demo-secret)
@@ -56,6 +62,14 @@ Options (the environment variable used when the option is not given):
   --request-timeout DURATION     default 10s, per HTTP request
   --expiry-margin DURATION       default min(30s, 10% of the lifetime)
   --refresh-ahead DURATION       default min(5m, 50% of the lifetime); sets refresh_at in --json
+                                 and when maintain renews
+  --token-file PATH              RAPIDATA_TOKEN_FILE: use the ready token in PATH (written by
+                                 raptoken maintain or Rapidata's SDK) instead of credentials
+  --no-token-file                ignore RAPIDATA_TOKEN_FILE and exchange credentials
+  --shared-cache                 RAPIDATA_SHARED_CACHE=1: share the token with this user's other
+                                 processes (~/.cache/raptoken), so repeated runs reuse it
+  --shared-cache-dir DIR         RAPIDATA_SHARED_CACHE=DIR: the same, in DIR
+  --no-shared-cache              RAPIDATA_SHARED_CACHE=0
   --json                         token: print token, type, scope, expiry and refresh time as JSON
   --progress auto|always|never   say on stderr what a fetch waits for once it takes over 1 s;
                                  auto (default): only when stderr is a terminal
@@ -73,7 +87,8 @@ Exit status (10 + the library's RAPIDATA_STATUS_*):
   17  HTTP              an HTTP error without an OAuth error (404, 429, 503, ...)
   18  OAUTH             the server refused: invalid_client, invalid_scope, ...
   19  PROTOCOL          the answer is not a token response
-Every failure prints the message and a hint (stderr for token, stdout for check).
+Every failure prints the message and a hint (stderr for token and maintain, stdout for check).
+maintain exits on a failure at start; later failures are logged and retried with backoff.
 ";
 
 fn main() {
@@ -100,5 +115,6 @@ fn run() -> i32 {
         }
         Command::Token => token::run(&cli),
         Command::Check => check::run(&cli),
+        Command::Maintain => maintain::run(&cli),
     }
 }

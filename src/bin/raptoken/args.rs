@@ -16,6 +16,7 @@ use crate::exit::Failure;
 pub enum Command {
     Token,
     Check,
+    Maintain,
     Help,
     Version,
 }
@@ -40,6 +41,13 @@ pub struct Cli {
     pub command: Command,
     pub json: bool,
     pub progress: Progress,
+    /// `maintain`: write the file once and exit.
+    pub once: bool,
+    /// Read a ready token from this file; for `maintain`, the file to keep fresh.
+    pub token_file: Option<String>,
+    no_token_file: bool,
+    shared_cache: Option<bool>,
+    shared_cache_dir: Option<String>,
     client_id: Option<String>,
     secret: Option<SecretFrom>,
     issuer: Option<String>,
@@ -71,6 +79,8 @@ const VALUED: &[&str] = &[
     "--expiry-margin",
     "--refresh-ahead",
     "--progress",
+    "--token-file",
+    "--shared-cache-dir",
 ];
 
 pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
@@ -78,6 +88,11 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
         command: Command::Help,
         json: false,
         progress: Progress::Auto,
+        once: false,
+        token_file: None,
+        no_token_file: false,
+        shared_cache: None,
+        shared_cache_dir: None,
         client_id: None,
         secret: None,
         issuer: None,
@@ -127,6 +142,10 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                 "--help" => early = early.or(Some(Command::Help)),
                 "--version" => early = early.or(Some(Command::Version)),
                 "--json" => cli.json = true,
+                "--once" => cli.once = true,
+                "--no-token-file" => cli.no_token_file = true,
+                "--shared-cache" => cli.shared_cache = Some(true),
+                "--no-shared-cache" => cli.shared_cache = Some(false),
                 "--quiet" => cli.progress = Progress::Never,
                 "--client-secret-stdin" => set_secret(&mut cli, SecretFrom::Stdin)?,
                 "--client-secret" => return Err(no_plain_secret()),
@@ -147,9 +166,10 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                 command = Some(match s {
                     "token" => Command::Token,
                     "check" => Command::Check,
+                    "maintain" => Command::Maintain,
                     "help" => Command::Help,
                     "version" => Command::Version,
-                    other => return Err(format!("unknown command {} (commands: token, check, help)", word_preview(other))),
+                    other => return Err(format!("unknown command {} (commands: token, check, maintain, help)", word_preview(other))),
                 });
             }
         }
@@ -157,10 +177,19 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
     cli.command = match (early, command) {
         (Some(c), _) => return Ok(Cli { command: c, ..cli }),
         (None, Some(c)) => c,
-        (None, None) => return Err("no command given (commands: token, check, help)".into()),
+        (None, None) => return Err("no command given (commands: token, check, maintain, help)".into()),
     };
     if cli.json && cli.command != Command::Token {
         return Err("--json applies to the token command only".into());
+    }
+    if cli.once && cli.command != Command::Maintain {
+        return Err("--once applies to the maintain command only".into());
+    }
+    if cli.command == Command::Maintain && cli.token_file.is_none() {
+        return Err("maintain needs --token-file PATH: the file to keep a fresh token in".into());
+    }
+    if cli.token_file.is_some() && cli.no_token_file {
+        return Err("--token-file and --no-token-file contradict each other".into());
     }
     match (&cli.client_id, &cli.secret) {
         (Some(_), None) => {
@@ -194,6 +223,8 @@ fn set_valued(cli: &mut Cli, name: &str, value: String) -> Result<(), String> {
         "--request-timeout" => cli.request_timeout = Some(duration(&value)?),
         "--expiry-margin" => cli.expiry_margin = Some(duration(&value)?),
         "--refresh-ahead" => cli.refresh_ahead = Some(duration(&value)?),
+        "--token-file" => cli.token_file = Some(value),
+        "--shared-cache-dir" => cli.shared_cache_dir = Some(value),
         "--progress" => {
             cli.progress = match value.as_str() {
                 "auto" => Progress::Auto,
@@ -297,6 +328,19 @@ impl Cli {
         if let Some(d) = self.refresh_ahead {
             o.set_refresh_ahead(d);
         }
+        if let Some(on) = self.shared_cache {
+            o.set_shared_cache(on);
+        }
+        if let Some(v) = &self.shared_cache_dir {
+            o.set_shared_cache_dir(v)?;
+        }
+        // The maintainer writes the token file: it must exchange credentials, never read its own
+        // output (nor RAPIDATA_TOKEN_FILE, which usually names that same file).
+        if self.command == Command::Maintain || self.no_token_file {
+            o.ignore_token_file();
+        } else if let Some(v) = &self.token_file {
+            o.set_token_file(v)?;
+        }
         Ok(o)
     }
 }
@@ -363,6 +407,9 @@ mod tests {
         assert!(p(&["token", "--nope"]).unwrap_err().contains("--nope"));
         assert!(p(&["token", "--scope"]).unwrap_err().contains("needs a value"));
         assert!(p(&["check", "--json"]).is_err());
+        assert!(p(&["maintain"]).unwrap_err().contains("--token-file"));
+        assert!(p(&["token", "--once"]).is_err());
+        assert!(p(&["maintain", "--token-file", "t.json", "--once"]).unwrap().once);
         assert!(p(&["token", "--client-id", "x"]).unwrap_err().contains("--client-secret-file"));
         let e = p(&["token", "--client-secret=hunter2-very-secret"]).unwrap_err();
         assert!(e.contains("--client-secret-file") && !e.contains("hunter2"), "{e}");

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use raptoken::diagnostics::{EndpointSource, TokenExchange};
-use raptoken::{Client, ErrorKind};
+use raptoken::{Client, CredentialSource, ErrorKind};
 
 use crate::args::Cli;
 use crate::exit::Failure;
@@ -35,10 +35,15 @@ pub fn run(cli: &Cli) -> i32 {
     };
 
     let cfg = client.config();
-    line(
-        "credentials",
-        format!("{}, client id {} (the secret is never shown)", cfg.credentials.source, cfg.credentials.client_id),
-    );
+    let from_token_file = matches!(cfg.credentials.source, CredentialSource::TokenFile { .. });
+    if from_token_file {
+        line("credentials", format!("{} (a ready token: no client id or secret is used)", cfg.credentials.source));
+    } else {
+        line(
+            "credentials",
+            format!("{}, client id {} (the secret is never shown)", cfg.credentials.source, cfg.credentials.client_id),
+        );
+    }
     line("issuer", &cfg.issuer);
     line("auth method", cfg.auth_method.as_str());
     line("scope", if cfg.scope.is_empty() { "(none: no scope parameter is sent)" } else { &cfg.scope });
@@ -47,6 +52,10 @@ pub fn run(cli: &Cli) -> i32 {
         None => line("trust roots", "built-in (Mozilla's root certificates)"),
     }
     line("timeouts", format!("connect {}, request {}", secs(cfg.connect_timeout), secs(cfg.request_timeout)));
+    match client.shared_cache_file() {
+        Some(f) => line("shared cache", format!("{} (shared with this user's other processes)", f.display())),
+        None => line("shared cache", "off"),
+    }
 
     let target = token::fetch_target(&client);
     let got = progress::run(cli.progress, &target, || {
@@ -67,6 +76,7 @@ pub fn run(cli: &Cli) -> i32 {
             line("discovery", format!("FAILED ({discovery_url})"));
             line("token endpoint", "unknown (discovery failed)");
         }
+        None if got.is_ok() => line("token endpoint", "not needed"),
         None => line("token endpoint", "unknown (not reached)"),
     }
     let mut skew_warning = None;
@@ -78,8 +88,15 @@ pub fn run(cli: &Cli) -> i32 {
             skew_warning = warning;
         }
         None => {
-            line("token request", "not sent");
-            line("clock skew", "unknown (no answer from the token endpoint)");
+            let why = if from_token_file {
+                "not sent: the token was read from the token file"
+            } else if got.is_ok() && client.shared_cache_file().is_some() {
+                "not sent: another process's token was taken from the shared cache"
+            } else {
+                "not sent"
+            };
+            line("token request", why);
+            line("clock skew", "unknown (no request was sent to the token endpoint)");
         }
     }
 
@@ -88,6 +105,7 @@ pub fn run(cli: &Cli) -> i32 {
             line("granted scope", scope.as_deref().unwrap_or("(not stated by the server)"));
             line("token lifetime", format!("{} s (expires {})", lifetime.as_secs(), time::iso8601(expires_at)));
             match skew_warning {
+                None if from_token_file => line("verdict", format!("OK: got a {token_type} token from the token file")),
                 None => line("verdict", format!("OK: got a {token_type} token for {}", cfg.credentials.client_id)),
                 Some(w) => line("verdict", format!("OK, but {w}")),
             }

@@ -106,6 +106,11 @@ fn hint(e: &Error) -> &'static str {
             "--ca-file (RAPIDATA_CA_FILE) must name a readable PEM file holding the CA certificate that signed the \
              server's certificate"
         }
+        ErrorKind::Config if msg.contains("token file") => {
+            "the token file (--token-file, RAPIDATA_TOKEN_FILE) is missing, unsafe or stale: check that the process \
+             keeping it fresh (raptoken maintain --token-file PATH) runs, or use --no-token-file to exchange \
+             credentials instead"
+        }
         ErrorKind::Config if msg.contains("credentials file") => {
             "fix the credentials file named above (chmod 600 if others can write it; valid JSON as Rapidata's SDK \
              writes it), or point --credentials-file (RAPIDATA_CREDENTIALS_FILE) at another one"
