@@ -4,6 +4,7 @@
 //! copy: no lock a renewal could hold, no allocation. The `flight` mutex only coordinates who
 //! renews; nobody holds it across network I/O.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,6 +19,12 @@ use crate::token::Fetched;
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Instant;
     fn system_now(&self) -> SystemTime;
+    /// A cheap monotonic reading in ns that never runs ahead of `now()` and lags it by less
+    /// than `coarse_clock::SLACK`; `None` (the default) keeps the warm path on `now()`.
+    #[inline]
+    fn coarse_ns(&self) -> Option<u64> {
+        None
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -30,6 +37,10 @@ impl Clock for SystemClock {
     }
     fn system_now(&self) -> SystemTime {
         SystemTime::now()
+    }
+    #[inline]
+    fn coarse_ns(&self) -> Option<u64> {
+        crate::coarse_clock::now_ns()
     }
 }
 
@@ -64,6 +75,9 @@ pub struct CachedToken {
     pub(crate) expires_at_system: SystemTime,
     pub(crate) refresh_at_system: SystemTime,
     pub(crate) lifetime: Duration,
+    /// On the clock's coarse scale: before this the token is certainly before `refresh_at`
+    /// (0 when the clock has no coarse reading).
+    coarse_fresh_until: u64,
 }
 
 impl CachedToken {
@@ -81,7 +95,19 @@ impl CachedToken {
             expires_at_system: sent_at_system + f.lifetime,
             refresh_at_system: sent_at_system + (refresh_at - sent_at),
             lifetime: f.lifetime,
+            coarse_fresh_until: 0,
         }
+    }
+
+    /// Sets `coarse_fresh_until`: `refresh_at`, less the slack, on the coarse scale. Reading the
+    /// coarse clock first keeps it at or behind `now`, so the result errs early.
+    fn with_coarse_deadline(mut self, clock: &impl Clock) -> Self {
+        if let Some(coarse) = clock.coarse_ns() {
+            let ahead = self.refresh_at.saturating_duration_since(clock.now());
+            let ahead = ahead.saturating_sub(crate::coarse_clock::SLACK);
+            self.coarse_fresh_until = coarse.saturating_add(ahead.as_nanos().min(u64::MAX as u128) as u64);
+        }
+        self
     }
 
     pub fn access_token(&self) -> &str {
@@ -103,6 +129,16 @@ impl CachedToken {
     }
     pub fn lifetime(&self) -> Duration {
         self.lifetime
+    }
+
+    /// `satisfies`, without its Duration arithmetic in the common `min_valid == 0` case.
+    #[inline]
+    fn usable_for(&self, now: Instant, min_valid: Duration) -> bool {
+        if min_valid.is_zero() {
+            now < self.usable_until
+        } else {
+            self.satisfies(now, min_valid)
+        }
     }
 
     /// Usable now for a caller that needs `min_valid` more. The request is capped at 90 % of
@@ -135,6 +171,9 @@ pub struct TokenCache<C: Clock = SystemClock> {
     margins: Margins,
     current: ArcSwapOption<CachedToken>,
     flight: Mutex<Flight>,
+    /// Mirrors a refresh-ahead in flight, for the lock-free path; only a hint (set and cleared
+    /// under `flight`), so Relaxed is enough: a stale value just takes the slow path.
+    renewing: AtomicBool,
     landed: Condvar,
     /// The longest a caller waits for another caller's fetch before giving up.
     wait_limit: Duration,
@@ -147,6 +186,7 @@ impl<C: Clock> TokenCache<C> {
             margins,
             current: ArcSwapOption::empty(),
             flight: Mutex::new(Flight::default()),
+            renewing: AtomicBool::new(false),
             landed: Condvar::new(),
             wait_limit,
         }
@@ -168,8 +208,15 @@ impl<C: Clock> TokenCache<C> {
         {
             let guard = self.current.load();
             if let Some(tok) = guard.as_deref() {
+                // Far from the refresh instant a coarse clock read decides (see coarse_clock).
+                if min_valid.is_zero() && self.clock.coarse_ns().is_some_and(|c| c < tok.coarse_fresh_until) {
+                    return Ok(use_token(tok));
+                }
                 let now = self.clock.now();
-                if now < tok.refresh_at && tok.satisfies(now, min_valid) {
+                // While another caller renews, the current token is still served from here:
+                // readers must not queue on the flight lock for the length of a request.
+                let fresh = now < tok.refresh_at || self.renewing.load(Ordering::Relaxed);
+                if fresh && tok.usable_for(now, min_valid) {
                     return Ok(use_token(tok));
                 }
             }
@@ -200,6 +247,7 @@ impl<C: Clock> TokenCache<C> {
                     }
                     // Refresh-ahead: this caller renews; everyone else keeps the current token.
                     flight.in_flight = true;
+                    self.renewing.store(true, Ordering::Relaxed);
                     drop(flight);
                     return Ok(match self.run_fetch(fetch) {
                         Ok(new) => use_token(&new),
@@ -249,7 +297,9 @@ impl<C: Clock> TokenCache<C> {
         let mut guard = PanicGuard(self, true);
         let sent_at = self.clock.now();
         let sent_at_system = self.clock.system_now();
-        let result = fetch().and_then(|f| self.entry(f, sent_at, sent_at_system)).map(Arc::new);
+        let result = fetch()
+            .and_then(|f| self.entry(f, sent_at, sent_at_system))
+            .map(|t| Arc::new(t.with_coarse_deadline(&self.clock)));
         guard.1 = false;
         self.land(&result);
         result
@@ -298,6 +348,7 @@ impl<C: Clock> TokenCache<C> {
             }
         }
         f.in_flight = false;
+        self.renewing.store(false, Ordering::Relaxed);
         f.generation = f.generation.wrapping_add(1);
         drop(f);
         self.landed.notify_all();
@@ -490,3 +541,7 @@ mod tests {
         assert_eq!(get(&cache, &calls, "t1").unwrap(), "t1", "the flight was ended by the guard");
     }
 }
+
+#[cfg(test)]
+#[path = "cache_warm_tests.rs"]
+mod warm_tests;

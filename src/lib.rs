@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod client;
+mod coarse_clock;
 pub mod config;
 pub mod credentials;
 pub mod diagnostics;
