@@ -14,6 +14,7 @@ mod discovery;
 mod encoding;
 pub mod error;
 pub mod ffi;
+mod resolver;
 mod secret;
 pub mod shared_cache;
 pub mod token;

@@ -41,7 +41,8 @@ impl Transport {
             .user_agent(concat!("raptoken/", env!("CARGO_PKG_VERSION")))
             .accept("application/json")
             .build();
-        Ok(Transport { agent: config.into() })
+        let connector = ureq::unversioned::transport::DefaultConnector::new();
+        Ok(Transport { agent: Agent::with_parts(config, connector, crate::resolver::LiteralFirst::default()) })
     }
 
     pub fn post_form(&self, url: &str, authorization: Option<&str>, body: &str) -> Result<Response> {
