@@ -40,6 +40,12 @@ impl Transport {
             .http_status_as_error(false)
             .user_agent(concat!("raptoken/", env!("CARGO_PKG_VERSION")))
             .accept("application/json")
+            // Token answers are a few KiB: ureq's 128 KiB default buffers were ~0.5 MB of the
+            // resident memory a fetch adds (bench/c/footprint.c). 32 KiB still holds a whole TLS
+            // record and any sane header block.
+            .input_buffer_size(32 * 1024)
+            .output_buffer_size(32 * 1024)
+            .max_response_header_size(32 * 1024)
             .build();
         let connector = ureq::unversioned::transport::DefaultConnector::new();
         Ok(Transport { agent: Agent::with_parts(config, connector, crate::resolver::LiteralFirst::default()) })
