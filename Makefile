@@ -1,7 +1,7 @@
 # The front door: `make demo` to see it work, `make test` to run every suite.
 PREFIX ?= /usr/local
 
-.PHONY: all build demo test install header-check clean
+.PHONY: all build demo test bench install header-check clean
 
 all: build
 
@@ -14,6 +14,10 @@ demo:
 
 test:
 	bash scripts/test.sh
+
+# Runs every benchmark on loopback and writes BENCHMARKS.md (and the README's headline table).
+bench:
+	bash scripts/bench.sh
 
 # Installs the library, header, pkg-config file (and CMake package) into $(PREFIX).
 install:
