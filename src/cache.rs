@@ -75,9 +75,10 @@ pub struct CachedToken {
     pub(crate) expires_at_system: SystemTime,
     pub(crate) refresh_at_system: SystemTime,
     pub(crate) lifetime: Duration,
-    /// On the clock's coarse scale: before this the token is certainly before `refresh_at`
-    /// (0 when the clock has no coarse reading).
+    /// On the clock's coarse scale: before these the token is certainly before `refresh_at`,
+    /// `usable_until` (0 when the clock has no coarse reading).
     coarse_fresh_until: u64,
+    coarse_usable_until: u64,
 }
 
 impl CachedToken {
@@ -96,16 +97,21 @@ impl CachedToken {
             refresh_at_system: sent_at_system + (refresh_at - sent_at),
             lifetime: f.lifetime,
             coarse_fresh_until: 0,
+            coarse_usable_until: 0,
         }
     }
 
-    /// Sets `coarse_fresh_until`: `refresh_at`, less the slack, on the coarse scale. Reading the
-    /// coarse clock first keeps it at or behind `now`, so the result errs early.
+    /// Sets the coarse deadlines: `refresh_at` and `usable_until`, less the slack, on the coarse
+    /// scale. Reading the coarse clock first keeps it at or behind `now`, so they err early.
     fn with_coarse_deadline(mut self, clock: &impl Clock) -> Self {
         if let Some(coarse) = clock.coarse_ns() {
-            let ahead = self.refresh_at.saturating_duration_since(clock.now());
-            let ahead = ahead.saturating_sub(crate::coarse_clock::SLACK);
-            self.coarse_fresh_until = coarse.saturating_add(ahead.as_nanos().min(u64::MAX as u128) as u64);
+            let now = clock.now();
+            let on_coarse = |at: Instant| {
+                let ahead = at.saturating_duration_since(now).saturating_sub(crate::coarse_clock::SLACK);
+                coarse.saturating_add(ahead.as_nanos().min(u64::MAX as u128) as u64)
+            };
+            self.coarse_fresh_until = on_coarse(self.refresh_at);
+            self.coarse_usable_until = on_coarse(self.usable_until);
         }
         self
     }
@@ -208,9 +214,15 @@ impl<C: Clock> TokenCache<C> {
         {
             let guard = self.current.load();
             if let Some(tok) = guard.as_deref() {
-                // Far from the refresh instant a coarse clock read decides (see coarse_clock).
-                if min_valid.is_zero() && self.clock.coarse_ns().is_some_and(|c| c < tok.coarse_fresh_until) {
-                    return Ok(use_token(tok));
+                // Away from its deadlines a coarse clock read decides (see coarse_clock), also
+                // while another caller renews the token.
+                if min_valid.is_zero() {
+                    if let Some(c) = self.clock.coarse_ns() {
+                        let renewing = || c < tok.coarse_usable_until && self.renewing.load(Ordering::Relaxed);
+                        if c < tok.coarse_fresh_until || renewing() {
+                            return Ok(use_token(tok));
+                        }
+                    }
                 }
                 let now = self.clock.now();
                 // While another caller renews, the current token is still served from here:

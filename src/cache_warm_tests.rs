@@ -104,6 +104,7 @@ fn readers_do_not_queue_on_the_flight_lock_during_a_renewal() {
     started_rx.recv().unwrap();
     // With the renewal in flight, hold the flight lock: a reader must still get t1 at once.
     let held = cache.flight.lock();
+    let reads = clock.precise_reads.load(Ordering::SeqCst);
     let (done_tx, done_rx) = mpsc::channel();
     let reader = {
         let cache = cache.clone();
@@ -116,6 +117,7 @@ fn readers_do_not_queue_on_the_flight_lock_during_a_renewal() {
     drop(held);
     go_tx.send(()).unwrap();
     assert_eq!(got.expect("the reader waited on the flight lock"), "t1");
+    assert_eq!(clock.precise_reads.load(Ordering::SeqCst), reads, "served on the coarse reading during the renewal");
     assert_eq!(renewer.join().unwrap(), "t2");
     reader.join().unwrap();
     assert!(!cache.renewing.load(Ordering::Relaxed), "cleared when the renewal landed");
