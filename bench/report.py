@@ -129,6 +129,7 @@ def main():
         for x in sorted((x for x in warm if x["token_bytes"] == size), key=lambda x: x["threads"]):
             goal = {1: ("≤ 1.25×", x["ratio"] <= 1.25), 4: ("< 1×", x["ratio"] < 1.0)}.get(x["threads"])
             rows.append([x["threads"], fmt(x["raptoken_ns"]), fmt(x["baseline_ns"]), f"{x['ratio']:.2f}×",
+                         f"{x.get('raptoken_cores', 0):.2f} / {x.get('baseline_cores', 0):.2f}",
                          f"{goal[0]}: {met(goal[1])}" if goal else ""])
             if size >= 1000 and goal:
                 head.append([f"warm `rapidata_get_token`, 1 KB token, {x['threads']} thread{'s' if x['threads'] > 1 else ''}",
@@ -136,32 +137,43 @@ def main():
                              f"{x['ratio']:.2f}×", f"{goal[0]}: {met(goal[1])}"])
         kind = "JWT-sized token" if size >= 1000 else "short opaque token, as oidc-provider issues"
         s += [f"**{size}-byte {kind}** ({warm[0]['calls_per_thread']:,} calls per thread per round)", "",
-              table(["threads", "raptoken ns/call", "baseline ns/call", "ratio", "goal"], rows), ""]
+              table(["threads", "raptoken ns/call", "baseline ns/call", "ratio", "cores used (raptoken / baseline)", "goal"], rows), ""]
     sections.append(s)
 
     # 2. under refresh
-    ur = {x["impl"]: x for x in r.get("under_refresh", [])}
+    runs_by = defaultdict(list)
+    for x in r.get("under_refresh", []):
+        runs_by[x["impl"]].append(x)
+    p99r = lambda x: ratio(x["during_p99_ns"], x["warm_p99_ns"])  # noqa: E731
     s = ["## 2. Under refresh", "",
          "4 callers each ask for the token every 100 µs across a renewal that the server answers in 200 ms (refresh-ahead"
          " for raptoken: 4 s tokens, 1 s hard margin, 2 s window; `oauth2.ReuseTokenSource` renews 10 s before expiry, so"
          " its tokens live 11 s). Calls are timed from when they were due, counting only time spent inside the library, so"
          " a caller stuck for 200 ms counts as 2000 late calls, not one (no coordinated omission). The caller that renews"
          " is set aside; the table is the other three. Goal: their p99 during the renewal within 2× of the warm p99."
-         " Sources: `bench/c/under_refresh.c`, `bench/go/cmd/refresh`.", ""]
+         f" {max((len(v) for v in runs_by.values()), default=0)} runs each; the goal is judged on the median run, the plot"
+         " shows the last run. Sources: `bench/c/under_refresh.c`, `bench/go/cmd/refresh`.", ""]
     rows = []
-    for impl, x in ur.items():
-        rr = ratio(x["during_p99_ns"], x["warm_p99_ns"])
-        rows.append([impl, f"{x['warm_p50_ns']:,} / {x['warm_p99_ns']:,} / {x['warm_max_ns']:,}",
-                     f"{x['during_p50_ns']:,} / {x['during_p99_ns']:,} / {x['during_max_ns']:,}", f"{rr:,.2f}×",
-                     f"{x['renewer_ns'] / 1e6:.1f} ms", f"≤ 2×: {met(rr <= 2)}" if impl == "raptoken" else ""])
-        if impl == "raptoken":
-            other = next((y for k, y in ur.items() if k != "raptoken"), None)
-            extra = f"; ReuseTokenSource: {ratio(other['during_p99_ns'], other['warm_p99_ns']):,.0f}×" if other else ""
-            head.append(["other callers' p99 while one renews (200 ms server)", f"{x['during_p99_ns']:,} ns",
-                         f"{x['warm_p99_ns']:,} ns warm p99", f"{rr:.2f}×{extra}", f"≤ 2×: {met(rr <= 2)}"])
-    s += [table(["implementation", "warm p50 / p99 / max (ns)", "during renewal p50 / p99 / max (ns)",
-                 "p99 during / warm", "renewing call", "goal"], rows), "",
-          f"![per-call latency across a renewal]({a.plot})", ""]
+    for impl, runs in runs_by.items():
+        for i, x in enumerate(runs, 1):
+            rows.append([impl, i, f"{x['warm_p50_ns']:,} / {x['warm_p99_ns']:,} / {x['warm_max_ns']:,}",
+                         f"{x['during_p50_ns']:,} / {x['during_p99_ns']:,} / {x['during_max_ns']:,}", f"{p99r(x):,.2f}×",
+                         f"{x['renewer_ns'] / 1e6:.1f} ms"])
+    s += [table(["implementation", "run", "warm p50 / p99 / max (ns)", "during renewal p50 / p99 / max (ns)",
+                 "p99 during / warm", "renewing call"], rows), ""]
+    if "raptoken" in runs_by:
+        mine = sorted(runs_by["raptoken"], key=p99r)[len(runs_by["raptoken"]) // 2]
+        rr = p99r(mine)
+        other = [v for k, v in runs_by.items() if k != "raptoken"]
+        extra = ""
+        if other:
+            o = sorted(other[0], key=p99r)[len(other[0]) // 2]
+            extra = f"; ReuseTokenSource: {p99r(o):,.0f}× (p99 {o['during_p99_ns'] / 1e6:.0f} ms)"
+        s += [f"Median run: raptoken's other callers' p99 went from {mine['warm_p99_ns']:,} ns warm to"
+              f" {mine['during_p99_ns']:,} ns during the renewal, {rr:.2f}× (goal ≤ 2×: {met(rr <= 2)}){extra}.", ""]
+        head.append(["other callers' p99 while one renews (200 ms server), median run", f"{mine['during_p99_ns']:,} ns",
+                     f"{mine['warm_p99_ns']:,} ns warm p99", f"{rr:.2f}×{extra}", f"≤ 2×: {met(rr <= 2)}"])
+    s += [f"![per-call latency across a renewal]({a.plot})", ""]
     sections.append(s)
 
     # 3. herd

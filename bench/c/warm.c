@@ -58,8 +58,9 @@ static void *worker(void *arg) {
 
 /* Wall ns per call (per thread) for one round of `threads` threads: from the first thread's
  * start to the last one's end, measured by the workers (the main thread may not even run). */
-static double round_ns(int threads) {
+static double round_ns(int threads, double *cores) {
   pthread_t t[64];
+  const uint64_t cpu0 = cpu_ns(RUSAGE_SELF);
   pthread_barrier_init(&g.start, NULL, (unsigned)threads);
   pthread_barrier_init(&g.done, NULL, (unsigned)threads);
   for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
@@ -71,6 +72,8 @@ static double round_ns(int threads) {
   }
   pthread_barrier_destroy(&g.start);
   pthread_barrier_destroy(&g.done);
+  /* CPU time over wall time: how many cores the round really got (others' work shows here). */
+  *cores = (double)(cpu_ns(RUSAGE_SELF) - cpu0) / (double)(t1 - t0);
   return (double)(t1 - t0) / (double)g.iters;
 }
 
@@ -87,19 +90,20 @@ int main(void) {
     g.expires_ns = now_ns() + 3600ull * 1000000000u;
     for (size_t ti = 0; ti < sizeof thread_counts / sizeof thread_counts[0]; ti++) {
       int threads = thread_counts[ti];
-      double r[16], b[16];
+      double r[16], b[16], rc[16], bc[16];
       for (int i = 0; i < rounds; i++) { /* interleaved, so drift hits both alike */
         g.impl = RAPTOKEN;
-        r[i] = round_ns(threads);
+        r[i] = round_ns(threads, &rc[i]);
         g.impl = BASELINE;
-        b[i] = round_ns(threads);
+        b[i] = round_ns(threads, &bc[i]);
       }
-      double rm = median(r, rounds), bm = median(b, rounds);
-      printf("warm  %4zu-byte token  %d thread%s  raptoken %7.1f ns/call  baseline %7.1f ns/call  ratio %.2fx\n",
-             g.len, threads, threads == 1 ? " " : "s", rm, bm, rm / bm);
+      double rm = median(r, rounds), bm = median(b, rounds), rcm = median(rc, rounds), bcm = median(bc, rounds);
+      printf("warm  %4zu-byte token  %d thread%s  raptoken %7.1f ns/call  baseline %7.1f ns/call  ratio %.2fx"
+             "  (cores used %.2f / %.2f)\n",
+             g.len, threads, threads == 1 ? " " : "s", rm, bm, rm / bm, rcm, bcm);
       emit("\"bench\":\"warm\",\"token_bytes\":%zu,\"threads\":%d,\"calls_per_thread\":%ld,\"rounds\":%d,"
-           "\"raptoken_ns\":%.2f,\"baseline_ns\":%.2f,\"ratio\":%.3f",
-           g.len, threads, g.iters, rounds, rm, bm, rm / bm);
+           "\"raptoken_ns\":%.2f,\"baseline_ns\":%.2f,\"ratio\":%.3f,\"raptoken_cores\":%.2f,\"baseline_cores\":%.2f",
+           g.len, threads, g.iters, rounds, rm, bm, rm / bm, rcm, bcm);
     }
     rapidata_free(g.client);
   }
