@@ -96,7 +96,7 @@ pub(crate) fn parse(bytes: &[u8], now: SystemTime) -> std::result::Result<Fetche
     .ok_or("has an expires_at that is not Unix seconds")?;
     let expires_at = UNIX_EPOCH + Duration::from_secs_f64(expires_at.min(4e11));
     let left = expires_at.duration_since(now).unwrap_or_default();
-    if left < Duration::from_secs(1) {
+    if left.is_zero() {
         let ago = now.duration_since(expires_at).unwrap_or_default().as_secs();
         return Err(format!(
             "holds a token that expired {ago} s ago; is the process that keeps it fresh (e.g. `raptoken maintain --token-file PATH`) running?"
