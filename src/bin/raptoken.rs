@@ -68,7 +68,7 @@ Options (the environment variable used when the option is not given):
   --no-token-file                ignore RAPIDATA_TOKEN_FILE and exchange credentials
   --shared-cache                 RAPIDATA_SHARED_CACHE=1: share the token with this user's other
                                  processes (~/.cache/raptoken), so repeated runs reuse it
-  --shared-cache-dir DIR         RAPIDATA_SHARED_CACHE=DIR: the same, in DIR
+  --shared-cache-dir DIR         RAPIDATA_SHARED_CACHE=DIR: the same, in DIR (or --shared-cache=DIR)
   --no-shared-cache              RAPIDATA_SHARED_CACHE=0
   --json                         token: print token, type, scope, expiry and refresh time as JSON
   --progress auto|always|never   say on stderr what a fetch waits for once it takes over 1 s;
@@ -88,7 +88,8 @@ Exit status (10 + the library's RAPIDATA_STATUS_*):
   18  OAUTH             the server refused: invalid_client, invalid_scope, ...
   19  PROTOCOL          the answer is not a token response
 Every failure prints the message and a hint (stderr for token and maintain, stdout for check).
-maintain exits on a failure at start; later failures are logged and retried with backoff.
+maintain exits on a failure at start; later failures are logged and retried with backoff;
+SIGTERM or SIGINT stops it with status 0, leaving the last token in the file.
 ";
 
 fn main() {
@@ -96,6 +97,8 @@ fn main() {
 }
 
 fn run() -> i32 {
+    // Files the shared cache ignores and lock waits it gives up on: to stderr, never stdout.
+    raptoken::shared_cache::set_log_hook(Some(|line| eprintln!("{line}")));
     let cli = match args::parse(std::env::args_os().skip(1).collect()) {
         Ok(c) => c,
         Err(e) => {

@@ -120,6 +120,11 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
                 None => (arg.clone(), None),
             };
+            // `--shared-cache=DIR` is `--shared-cache-dir DIR`; plain `--shared-cache` takes no value.
+            if name == "--shared-cache" && inline.is_some() {
+                set_valued(&mut cli, "--shared-cache-dir", inline.unwrap_or_default())?;
+                continue;
+            }
             if VALUED.contains(&name.as_str()) {
                 let value = match inline {
                     Some(v) => v,
@@ -410,6 +415,9 @@ mod tests {
         assert!(p(&["maintain"]).unwrap_err().contains("--token-file"));
         assert!(p(&["token", "--once"]).is_err());
         assert!(p(&["maintain", "--token-file", "t.json", "--once"]).unwrap().once);
+        let c = p(&["token", "--shared-cache=/tmp/c"]).unwrap();
+        assert_eq!((c.shared_cache, c.shared_cache_dir.as_deref()), (None, Some("/tmp/c")));
+        assert_eq!(p(&["token", "--shared-cache"]).unwrap().shared_cache, Some(true));
         assert!(p(&["token", "--client-id", "x"]).unwrap_err().contains("--client-secret-file"));
         let e = p(&["token", "--client-secret=hunter2-very-secret"]).unwrap_err();
         assert!(e.contains("--client-secret-file") && !e.contains("hunter2"), "{e}");
