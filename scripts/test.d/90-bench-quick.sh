@@ -22,6 +22,8 @@ check "Go x/oauth2 clientcredentials"
 check "curl (process)"
 check "## 5. Bindings"
 check "## 6. Footprint"
+check "## 7. Shared cache between processes"
+check "| with \`--shared-cache\` | 1 | "        # one request per loop: behaviour, not timing
 [ -s "$out/under-refresh.png" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "no plot"; }
 sed -n '/^## Headline/,/^## 1\./p' "$out/BENCHMARKS.md"
 echo "bench-quick: $passed passed, $failed failed"
