@@ -42,6 +42,28 @@ typedef enum RapidataAuthMethod {
 } RapidataAuthMethod;
 
 /**
+ * Levels of log lines, most severe first.
+ */
+typedef enum RapidataLogLevel {
+  /**
+   * A fetch failed and no usable token was left to serve.
+   */
+  RAPIDATA_LOG_LEVEL_ERROR = 1,
+  /**
+   * Retries, throttling, a failed refresh while the current token is still served.
+   */
+  RAPIDATA_LOG_LEVEL_WARN = 2,
+  /**
+   * Fetch start and end (duration, attempts), discovery results.
+   */
+  RAPIDATA_LOG_LEVEL_INFO = 3,
+  /**
+   * Each request.
+   */
+  RAPIDATA_LOG_LEVEL_DEBUG = 4,
+} RapidataLogLevel;
+
+/**
  * Status of every fallible call. Values are stable: a value never changes meaning, new
  * failures get new numbers.
  */
@@ -93,6 +115,21 @@ typedef enum RapidataStatus {
 } RapidataStatus;
 
 /**
+ * Flags for `rapidata_options_set_trust` (combine with `|`).
+ */
+typedef enum RapidataTrust {
+  /**
+   * Mozilla's root certificates compiled into the library. The default when no CA file is set.
+   */
+  RAPIDATA_TRUST_BUILTIN = 1,
+  /**
+   * The system's bundle: `SSL_CERT_FILE` and `SSL_CERT_DIR` if set, else the distribution's
+   * file (e.g. /etc/ssl/certs/ca-certificates.crt).
+   */
+  RAPIDATA_TRUST_SYSTEM = 2,
+} RapidataTrust;
+
+/**
  * Opaque client. Every function may be called on it from any number of threads at once.
  */
 typedef struct RapidataClient RapidataClient;
@@ -108,6 +145,11 @@ typedef struct RapidataError RapidataError;
  * time (reading it in `rapidata_client_new_with_options` from several threads is fine).
  */
 typedef struct RapidataOptions RapidataOptions;
+
+/**
+ * Which certificate authorities the client trusts (flags; combine with `|`).
+ */
+typedef struct Trust Trust;
 
 /**
  * Facts about the token a call returned.
@@ -128,6 +170,75 @@ typedef struct RapidataTokenInfo {
    */
   int64_t lifetime_ms;
 } RapidataTokenInfo;
+
+/**
+ * Receives one log line. `message` is valid only during the call. Called from whatever thread
+ * is fetching, possibly several at once: it must be thread-safe, and must not call back into
+ * the client that logs (the calling thread is inside it).
+ */
+typedef void (*RapidataLogCallback)(void *user_data, uint32_t level, const char *message);
+
+/**
+ * A snapshot of a client's counters. All counts start at 0 when the client is created.
+ */
+typedef struct RapidataStats {
+  /**
+   * Calls answered from the cache without fetching or waiting for a fetch.
+   */
+  uint64_t cache_hits;
+  /**
+   * HTTP requests sent to the token endpoint (every attempt, retries included).
+   */
+  uint64_t token_requests;
+  /**
+   * HTTP requests sent for OpenID discovery.
+   */
+  uint64_t discovery_requests;
+  /**
+   * Fetches that ended with a new token.
+   */
+  uint64_t fetches_ok;
+  /**
+   * Fetches that ended with an error, after their retries.
+   */
+  uint64_t fetches_failed;
+  /**
+   * Attempts that repeated a failed one.
+   */
+  uint64_t retries;
+  /**
+   * Fetches refused without sending a request because the server's Retry-After had not passed.
+   */
+  uint64_t throttled;
+  /**
+   * Failed refreshes after which the still-usable current token kept being served.
+   */
+  uint64_t kept_serving;
+  /**
+   * When the last fetch failed, Unix milliseconds; 0 if none has.
+   */
+  int64_t last_error_unix_ms;
+  /**
+   * When the last fetch succeeded, Unix milliseconds; 0 if none has.
+   */
+  int64_t last_success_unix_ms;
+  /**
+   * Until when no token request is sent (server's Retry-After), Unix ms; 0 if not throttled.
+   */
+  int64_t throttled_until_unix_ms;
+  /**
+   * The `RapidataStatus` of the last failed fetch; 0 (OK) if none has failed.
+   */
+  uint32_t last_error_status;
+  /**
+   * The HTTP status behind the last failed fetch; 0 if it had none.
+   */
+  uint32_t last_error_http_status;
+} RapidataStats;
+
+
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -247,8 +358,10 @@ const char *rapidata_error_oauth_description(const struct RapidataError *error);
 uint16_t rapidata_error_http_status(const struct RapidataError *error);
 
 /**
- * When the server asked to be left alone until (`Retry-After`), in Unix milliseconds; 0 if it
- * did not say (or `error` is NULL).
+ * When the server asked to be left alone until (`Retry-After`, capped by
+ * `rapidata_options_set_max_retry_after_ms`), in Unix milliseconds; 0 if it did not say (or
+ * `error` is NULL). Until then the client sends no token request: calls without a usable
+ * token fail at once with this error.
  */
 int64_t rapidata_error_retry_after_unix_ms(const struct RapidataError *error);
 
@@ -420,6 +533,88 @@ enum RapidataStatus rapidata_options_set_shared_cache_dir(struct RapidataOptions
 enum RapidataStatus rapidata_options_set_token_file(struct RapidataOptions *options,
                                                     const char *path,
                                                     struct RapidataError **out_error);
+
+/**
+ * Sets how many attempts one fetch makes, 1 (no retries) to 10 (default 3). Only failures
+ * worth repeating are retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and the
+ * OAuth errors `server_error`/`temporarily_unavailable`; never `invalid_client` & co.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or a value out of range.
+ */
+enum RapidataStatus rapidata_options_set_max_attempts(struct RapidataOptions *options,
+                                                      uint32_t attempts,
+                                                      struct RapidataError **out_error);
+
+/**
+ * Sets the backoff between attempts: a random wait up to `base_ms * 2^(n-1)`, at most
+ * `max_ms` (full jitter). After a failed refresh while the current token is still served, the
+ * next try comes after `2 * base_ms`, doubling up to `max_ms`. Defaults 500 and 30000.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options, `base_ms == 0` or `max_ms < base_ms`.
+ */
+enum RapidataStatus rapidata_options_set_retry_backoff_ms(struct RapidataOptions *options,
+                                                          uint32_t base_ms,
+                                                          uint32_t max_ms,
+                                                          struct RapidataError **out_error);
+
+/**
+ * Sets the longest `Retry-After` honoured, in milliseconds (default 60000). A server asking
+ * for longer is called again after this. Statuses: OK; INVALID_ARGUMENT for NULL options.
+ */
+enum RapidataStatus rapidata_options_set_max_retry_after_ms(struct RapidataOptions *options,
+                                                            uint32_t max_ms,
+                                                            struct RapidataError **out_error);
+
+/**
+ * Sets the overall deadline of one fetch in milliseconds (default 30000): discovery, every
+ * attempt and the waits between them. A retry that could only start after it is not made,
+ * and callers waiting for another thread's fetch wait at most this long (plus 1 s).
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or 0.
+ */
+enum RapidataStatus rapidata_options_set_deadline_ms(struct RapidataOptions *options,
+                                                     uint32_t deadline_ms,
+                                                     struct RapidataError **out_error);
+
+/**
+ * Sets which roots TLS trusts: `RapidataTrust` flags combined with `|`. Default: BUILTIN, or
+ * only the CA file when one is set. A CA file set together with SYSTEM adds to the system
+ * roots. BUILTIN cannot be combined with SYSTEM or a CA file (the client's creation then
+ * returns CONFIG). Statuses: OK; INVALID_ARGUMENT for NULL options, 0 or unknown flags.
+ */
+enum RapidataStatus rapidata_options_set_trust(struct RapidataOptions *options,
+                                               uint32_t trust_flags,
+                                               struct RapidataError **out_error);
+
+/**
+ * Sets the proxy for every request of this client, e.g. "http://proxy.internal:3128"
+ * (`user:password@` allowed; never logged). "" means no proxy even if `HTTPS_PROXY` is set.
+ * Unset, the environment decides: `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, and `NO_PROXY`.
+ * Statuses: OK; INVALID_ARGUMENT for NULL, invalid UTF-8 or something that is not a proxy URL.
+ */
+enum RapidataStatus rapidata_options_set_proxy(struct RapidataOptions *options,
+                                               const char *proxy_url,
+                                               struct RapidataError **out_error);
+
+/**
+ * Sends diagnostics to `callback` (NULL removes it): lines at `min_level` or more severe,
+ * where `min_level` is a `RapidataLogLevel` (e.g. RAPIDATA_LOG_LEVEL_WARN delivers ERROR and
+ * WARN). Lines never contain a secret or token. `user_data` is passed back untouched; it must
+ * stay valid as long as any client created from these options lives. The callback runs on
+ * whatever thread is fetching, possibly several at once: it must be thread-safe and must not
+ * call back into the client.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown level.
+ */
+enum RapidataStatus rapidata_options_set_log_callback(struct RapidataOptions *options,
+                                                      RapidataLogCallback callback,
+                                                      void *user_data,
+                                                      uint32_t min_level,
+                                                      struct RapidataError **out_error);
+
+/**
+ * Writes the client's counters to `*out_stats`. Cheap: reading them does not slow callers
+ * getting tokens. Thread-safe.
+ * Statuses: OK; INVALID_ARGUMENT if `client` or `out_stats` is NULL.
+ */
+enum RapidataStatus rapidata_client_stats(const struct RapidataClient *client,
+                                          struct RapidataStats *out_stats);
 
 /**
  * The library's version, e.g. "0.1.0": equals `RAPTOKEN_VERSION` from the header it was built

@@ -151,7 +151,7 @@ impl CachedToken {
     /// the token's usable lifetime: a fresh token always satisfies it, so a request no token
     /// could meet does not cause a fetch on every call.
     #[inline]
-    fn satisfies(&self, now: Instant, min_valid: Duration) -> bool {
+    pub(crate) fn satisfies(&self, now: Instant, min_valid: Duration) -> bool {
         if now >= self.usable_until {
             return false;
         }
@@ -183,6 +183,10 @@ pub struct TokenCache<C: Clock = SystemClock> {
     landed: Condvar,
     /// The longest a caller waits for another caller's fetch before giving up.
     wait_limit: Duration,
+    /// After a failed renewal: first backoff, doubling up to the second.
+    failure_backoff: (Duration, Duration),
+    /// Calls served from the cache; striped so the warm path shares no written cache line.
+    hits: crate::stats::StripedCounter,
 }
 
 impl<C: Clock> TokenCache<C> {
@@ -195,7 +199,20 @@ impl<C: Clock> TokenCache<C> {
             renewing: AtomicBool::new(false),
             landed: Condvar::new(),
             wait_limit,
+            failure_backoff: (Duration::from_secs(1), Duration::from_secs(30)),
+            hits: Default::default(),
         }
+    }
+
+    /// Sets the backoff after a failed renewal (default 1 s doubling to 30 s). A server's
+    /// `Retry-After` on the error, if later, wins.
+    pub fn set_failure_backoff(&mut self, first: Duration, max: Duration) {
+        self.failure_backoff = (first, max.max(first));
+    }
+
+    /// Calls answered from the cache without fetching or waiting.
+    pub fn hits(&self) -> u64 {
+        self.hits.sum()
     }
 
     pub fn clock(&self) -> &C {
@@ -220,6 +237,7 @@ impl<C: Clock> TokenCache<C> {
                     if let Some(c) = self.clock.coarse_ns() {
                         let renewing = || c < tok.coarse_usable_until && self.renewing.load(Ordering::Relaxed);
                         if c < tok.coarse_fresh_until || renewing() {
+                            self.hits.add();
                             return Ok(use_token(tok));
                         }
                     }
@@ -229,6 +247,7 @@ impl<C: Clock> TokenCache<C> {
                 // readers must not queue on the flight lock for the length of a request.
                 let fresh = now < tok.refresh_at || self.renewing.load(Ordering::Relaxed);
                 if fresh && tok.usable_for(now, min_valid) {
+                    self.hits.add();
                     return Ok(use_token(tok));
                 }
             }
@@ -255,6 +274,7 @@ impl<C: Clock> TokenCache<C> {
                     let backing_off = flight.retry_not_before.is_some_and(|t| now < t);
                     if !due || flight.in_flight || backing_off {
                         drop(flight);
+                        self.hits.add();
                         return Ok(use_token(tok));
                     }
                     // Refresh-ahead: this caller renews; everyone else keeps the current token.
@@ -354,9 +374,12 @@ impl<C: Clock> TokenCache<C> {
             Err(e) => {
                 f.last_error = Some(e.clone());
                 f.consecutive_failures = f.consecutive_failures.saturating_add(1);
-                // 1 s doubling to 30 s: a usable token is kept while the server recovers.
-                let backoff = Duration::from_secs(1u64 << (f.consecutive_failures.min(6) - 1)).min(Duration::from_secs(30));
-                f.retry_not_before = Some(self.clock.now() + backoff);
+                // 1 s doubling to 30 s (by default): a usable token is kept while the server recovers.
+                let (first, max) = self.failure_backoff;
+                let backoff = first.saturating_mul(1u32 << (f.consecutive_failures.min(16) - 1)).min(max);
+                // A server's Retry-After (already capped by the retry policy) wins if it is later.
+                let asked = e.retry_after().and_then(|t| t.duration_since(self.clock.system_now()).ok()).unwrap_or_default();
+                f.retry_not_before = Some(self.clock.now() + backoff.max(asked));
             }
         }
         f.in_flight = false;

@@ -1,8 +1,9 @@
 //! `Client`: configuration + transport + cache. The C ABI and the CLI are thin layers over it.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
+use zeroize::Zeroizing;
 
 use crate::cache::{CachedToken, Margins, SystemClock, TokenCache};
 use crate::config::{AuthMethod, ClientOptions, Config};
@@ -10,8 +11,12 @@ use crate::credentials::CredentialSource;
 use crate::shared_cache::SharedCache;
 use crate::diagnostics::{Diagnostics, Recorder};
 use crate::discovery;
-use crate::encoding::{base64, form_body, form_urlencode};
-use crate::error::Result;
+use crate::encoding::{base64, base64_into, form_body, form_urlencode, form_urlencode_into};
+use crate::error::{Error, ErrorKind, Result};
+use crate::logging::LogLevel;
+use crate::retry::{self, Throttle};
+use crate::secret::Secret;
+use crate::stats::{Counters, Stats};
 use crate::token::{self, Fetched};
 use crate::transport::Transport;
 
@@ -43,6 +48,10 @@ pub struct Client {
     shared: Option<SharedCache>,
     /// What the fetch path saw (endpoint source, last token exchange), for troubleshooting.
     diagnostics: Recorder,
+    throttle: Throttle,
+    counters: Counters,
+    /// The secret in every form it is sent in: removed from any error or log line that echoes it.
+    redact: Vec<Secret>,
 }
 
 impl std::fmt::Debug for Client {
@@ -69,18 +78,30 @@ impl Client {
     pub fn from_config(config: Config) -> Result<Client> {
         let transport = Transport::new(&config)?;
         let margins = Margins { hard: config.expiry_margin, refresh_ahead: config.refresh_ahead };
-        // Waiters give up a little after the fetch they wait for must have ended
-        // (discovery + token request, each bounded by the request timeout).
         let shared = SharedCache::new(&config);
-        // ...plus, with a shared cache, the wait for another process's request.
-        let wait_limit = config.request_timeout * 2 + Duration::from_secs(1) + shared.as_ref().map_or(Duration::ZERO, SharedCache::lock_wait);
+        // Waiters give up a little after the fetch they wait for must have ended: the deadline
+        // bounds it, discovery, attempts and backoff sleeps included; plus, with a shared
+        // cache, the wait for another process's request.
+        let wait_limit = config.retry.deadline + Duration::from_secs(1) + shared.as_ref().map_or(Duration::ZERO, SharedCache::lock_wait);
+        let mut cache = TokenCache::new(SystemClock, margins, wait_limit);
+        cache.set_failure_backoff(config.retry.backoff_base * 2, config.retry.backoff_max);
+        let creds = &config.credentials;
+        let secret = creds.client_secret.expose();
+        let redact = vec![
+            creds.client_secret.clone(),
+            Secret::new(form_urlencode(secret)),
+            Secret::new(base64(format!("{}:{}", form_urlencode(&creds.client_id), form_urlencode(secret)).as_bytes())),
+        ];
         Ok(Client {
             endpoint: Mutex::new(config.token_endpoint.clone()),
-            cache: TokenCache::new(SystemClock, margins, wait_limit),
+            cache,
             shared,
             diagnostics: Recorder::default(),
             config,
             transport,
+            throttle: Throttle::default(),
+            counters: Counters::default(),
+            redact,
         })
     }
 
@@ -123,8 +144,8 @@ impl Client {
     /// in-memory cache would serve it to this caller; otherwise one request for the host.
     fn fetch_shared(&self, min_valid: Duration) -> Result<Fetched> {
         match &self.shared {
-            Some(shared) => shared.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch()),
-            None => self.fetch(),
+            Some(shared) => shared.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch_for(min_valid)),
+            None => self.fetch_for(min_valid),
         }
     }
 
@@ -142,8 +163,17 @@ impl Client {
         self.cache.invalidate(token)
     }
 
+    /// What this client has done so far (cheap; safe from any thread).
+    pub fn stats(&self) -> Stats {
+        self.counters.snapshot(self.cache.hits(), self.throttle.until())
+    }
+
     /// The token endpoint in use (discovering it if needed).
     pub fn token_endpoint(&self) -> Result<String> {
+        self.token_endpoint_by(Instant::now() + self.config.retry.deadline).map_err(|e| e.redact(&self.redact))
+    }
+
+    fn token_endpoint_by(&self, deadline: Instant) -> Result<String> {
         let mut ep = self.endpoint.lock();
         if let Some(e) = ep.as_ref() {
             if self.config.token_endpoint.is_some() {
@@ -151,43 +181,113 @@ impl Client {
             }
             return Ok(e.clone());
         }
-        let found = discovery::token_endpoint(&self.transport, &self.config.issuer);
+        let timeout = self.budget(deadline)?;
+        let url = discovery::discovery_url(&self.config.issuer);
+        self.log(LogLevel::Debug, || format!("discovery: GET {url}"));
+        Counters::bump(&self.counters.discovery_requests);
+        let start = Instant::now();
+        let found = discovery::token_endpoint(&self.transport, &self.config.issuer, timeout);
         self.diagnostics.discovery(&self.config.issuer, found.as_deref().ok());
         let found = found?;
+        self.log(LogLevel::Info, || format!("discovery: token endpoint is {found} ({} ms)", start.elapsed().as_millis()));
         *ep = Some(found.clone());
         Ok(found)
     }
 
-    /// One token request, no cache. Used by the cache when it needs a token.
+    /// One fetch with retries, no cache (the cache calls this when it needs a token).
     pub fn fetch(&self) -> Result<Fetched> {
+        self.fetch_with(false)
+    }
+
+    fn fetch_for(&self, min_valid: Duration) -> Result<Fetched> {
+        // Is this a refresh while the current token still serves this caller?
+        let keeping = self.cache.peek().is_some_and(|t| t.satisfies(Instant::now(), min_valid));
+        self.fetch_with(keeping)
+    }
+
+    fn fetch_with(&self, keeping: bool) -> Result<Fetched> {
         if let CredentialSource::TokenFile { path } = &self.config.credentials.source {
             return crate::token_file::read(path);
         }
-        let endpoint = self.token_endpoint()?;
+        let start = Instant::now();
+        // A refresh while a usable token exists makes one attempt: its caller is the only one
+        // waiting, and the cache's backoff schedules the next try. Cold fetches retry.
+        let attempts = if keeping { 1 } else { self.config.retry.max_attempts };
+        self.log(LogLevel::Info, || {
+            format!("token fetch started for client {} ({})", self.config.credentials.client_id, if keeping { "refresh ahead" } else { "no usable token" })
+        });
+        let log = |level: LogLevel, msg: &dyn Fn() -> String| self.log(level, msg);
+        let (result, n) = retry::run(&self.config.retry, attempts, &self.throttle, &self.counters, &log, |deadline| self.attempt(deadline));
+        let ms = start.elapsed().as_millis();
+        match result {
+            Ok(f) => {
+                self.counters.succeeded();
+                self.log(LogLevel::Info, || format!("token fetch succeeded in {ms} ms after {n} attempt(s); lifetime {} s", f.lifetime.as_secs()));
+                Ok(f)
+            }
+            Err(e) => {
+                let e = e.redact(&self.redact);
+                self.counters.failed(&e);
+                if keeping {
+                    Counters::bump(&self.counters.kept_serving);
+                    let left = self.cache.peek().map(|t| t.usable_until.saturating_duration_since(Instant::now())).unwrap_or_default();
+                    self.log(LogLevel::Warn, || {
+                        format!("token refresh failed after {ms} ms ({}); still serving the current token (usable {:.1} s more); trying again after a backoff", e.message(), left.as_secs_f64())
+                    });
+                } else {
+                    self.log(LogLevel::Error, || format!("token fetch failed after {ms} ms and {n} attempt(s): {}", e.message()));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// What is left of the deadline for one request, at most the request timeout.
+    fn budget(&self, deadline: Instant) -> Result<Duration> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < Duration::from_millis(1) {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("the fetch's deadline of {} ms passed; raise the deadline or check the network", self.config.retry.deadline.as_millis()),
+            ));
+        }
+        Ok(left.min(self.config.request_timeout))
+    }
+
+    /// One attempt: discovery if needed, then one token request.
+    fn attempt(&self, deadline: Instant) -> Result<Fetched> {
+        let endpoint = self.token_endpoint_by(deadline)?;
+        let timeout = self.budget(deadline)?;
         let creds = &self.config.credentials;
+        let secret = creds.client_secret.expose();
         let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
         if !self.config.scope.is_empty() {
             pairs.push(("scope", &self.config.scope));
         }
         let authorization = match self.config.auth_method {
             AuthMethod::ClientSecretBasic => {
-                // RFC 6749 §2.3.1: form-urlencode id and secret, then base64 "id:secret".
-                let raw = zeroize::Zeroizing::new(format!(
-                    "{}:{}",
-                    form_urlencode(&creds.client_id),
-                    form_urlencode(creds.client_secret.expose())
-                ));
-                Some(zeroize::Zeroizing::new(format!("Basic {}", base64(raw.as_bytes()))))
+                // RFC 6749 §2.3.1: form-urlencode id and secret, then base64 "id:secret". Both
+                // buffers are sized up front so no reallocation leaves a copy behind.
+                let mut raw = Zeroizing::new(String::with_capacity(3 * (creds.client_id.len() + secret.len()) + 1));
+                form_urlencode_into(&mut raw, &creds.client_id);
+                raw.push(':');
+                form_urlencode_into(&mut raw, secret);
+                let mut header = Zeroizing::new(String::with_capacity(6 + raw.len().div_ceil(3) * 4));
+                header.push_str("Basic ");
+                base64_into(&mut header, raw.as_bytes());
+                Some(header)
             }
             AuthMethod::ClientSecretPost => {
                 pairs.push(("client_id", &creds.client_id));
-                pairs.push(("client_secret", creds.client_secret.expose()));
+                pairs.push(("client_secret", secret));
                 None
             }
         };
-        let body = zeroize::Zeroizing::new(form_body(&pairs));
+        let body = Zeroizing::new(form_body(&pairs));
+        self.log(LogLevel::Debug, || format!("token request to {endpoint} (timeout {} ms)", timeout.as_millis()));
+        Counters::bump(&self.counters.token_requests);
         let sent_at = SystemTime::now();
-        let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body);
+        let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body, timeout);
         self.diagnostics.token_exchange(&endpoint, sent_at, resp.as_ref().ok());
         let resp = resp?;
         token::parse_response(resp.status, &resp.body).map_err(|e| {
@@ -198,5 +298,15 @@ impl Client {
                 .map(|d| SystemTime::now() + d);
             e.with_retry_after(at)
         })
+    }
+
+    /// Sends a line to the user's logger, if any, with the secret removed should it appear.
+    fn log(&self, level: LogLevel, msg: impl Fn() -> String) {
+        if let Some(l) = &self.config.logger {
+            if l.enabled(level) {
+                let line = Error::new(ErrorKind::Protocol, msg()).redact(&self.redact);
+                l.emit(level, line.message());
+            }
+        }
     }
 }

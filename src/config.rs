@@ -61,6 +61,9 @@ pub struct ClientOptions {
     pub(crate) shared_cache: Option<crate::shared_cache::Setting>,
     pub(crate) token_file: Option<PathBuf>,
     pub(crate) ignore_token_file: bool,
+    pub(crate) retry: crate::retry::RetryOptions,
+    pub(crate) network: crate::network::NetworkOptions,
+    pub(crate) logger: Option<crate::logging::Logger>,
 }
 
 impl ClientOptions {
@@ -243,6 +246,9 @@ pub struct Config {
     pub credentials: Credentials,
     /// Where tokens are shared with other processes; `None` when sharing is off.
     pub shared_cache_dir: Option<PathBuf>,
+    pub retry: crate::retry::RetryPolicy,
+    pub network: crate::network::NetworkOptions,
+    pub logger: Option<crate::logging::Logger>,
 }
 
 /// Where environment variables come from; tests pass a map, production passes `std::env`.
@@ -334,6 +340,9 @@ impl Config {
             refresh_ahead: o.refresh_ahead,
             credentials,
             shared_cache_dir,
+            retry: o.retry.resolve(),
+            network: o.network.clone(),
+            logger: o.logger.clone(),
         })
     }
 }

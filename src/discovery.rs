@@ -12,10 +12,10 @@ pub(crate) fn discovery_url(issuer: &str) -> String {
 }
 
 /// Fetches the document and returns its checked `token_endpoint`.
-pub(crate) fn token_endpoint(transport: &Transport, issuer: &str) -> Result<String> {
+pub(crate) fn token_endpoint(transport: &Transport, issuer: &str, timeout: std::time::Duration) -> Result<String> {
     let url = discovery_url(issuer);
     let ctx = |e: Error| e.with_context(&format!("OpenID discovery at {url} failed (set the token endpoint explicitly to skip discovery)"));
-    let resp = transport.get(&url).map_err(ctx)?;
+    let resp = transport.get(&url, timeout).map_err(ctx)?;
     if !(200..300).contains(&resp.status) {
         return Err(ctx(Error::new(ErrorKind::Http, format!("HTTP {}", resp.status)).with_http_status(resp.status)));
     }

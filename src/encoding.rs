@@ -5,6 +5,13 @@
 /// `+`, everything else is `%XX`. RFC 6749 §2.3.1 applies this to the id and secret before Basic.
 pub(crate) fn form_urlencode(input: &str) -> String {
     let mut out = String::with_capacity(input.len() * 3);
+    form_urlencode_into(&mut out, input);
+    out
+}
+
+/// Appends the encoding of `input`. Secrets go through here into a buffer sized up front
+/// (`3 * len`), so no reallocation leaves an unwiped copy behind.
+pub(crate) fn form_urlencode_into(out: &mut String, input: &str) {
     for &b in input.as_bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
@@ -17,27 +24,35 @@ pub(crate) fn form_urlencode(input: &str) -> String {
             }
         }
     }
-    out
 }
 
 /// Builds a form body from pairs.
+/// The body may carry the client secret: sized once for the worst case and encoded in place,
+/// so the only copy is the returned string (which the caller wipes).
 pub(crate) fn form_body(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
+    let cap = pairs.iter().map(|(k, v)| 3 * (k.len() + v.len()) + 2).sum();
+    let mut out = String::with_capacity(cap);
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&form_urlencode(k));
+        form_urlencode_into(&mut out, k);
         out.push('=');
-        out.push_str(&form_urlencode(v));
+        form_urlencode_into(&mut out, v);
     }
     out
 }
 
 /// Standard base64 with padding (RFC 4648 §4), as HTTP Basic uses.
 pub(crate) fn base64(input: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    base64_into(&mut out, input);
+    out
+}
+
+/// Appends the encoding of `input` (the caller reserves `4 * ceil(len / 3)` for secrets).
+pub(crate) fn base64_into(out: &mut String, input: &[u8]) {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in input.chunks(3) {
         let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
@@ -46,7 +61,6 @@ pub(crate) fn base64(input: &[u8]) -> String {
         out.push(if chunk.len() > 1 { TABLE[(n >> 6) as usize & 63] as char } else { '=' });
         out.push(if chunk.len() > 2 { TABLE[n as usize & 63] as char } else { '=' });
     }
-    out
 }
 
 #[cfg(test)]

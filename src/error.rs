@@ -36,6 +36,8 @@ pub struct Error {
     oauth_description: Option<String>,
     http_status: u16,
     retry_after: Option<SystemTime>,
+    /// Set by the transport for failures worth another try (connect, reset); not for TLS.
+    transient: bool,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -49,7 +51,53 @@ impl Error {
             oauth_description: None,
             http_status: 0,
             retry_after: None,
+            transient: false,
         }
+    }
+
+    pub(crate) fn transient(mut self) -> Self {
+        self.transient = true;
+        self
+    }
+
+    /// Whether trying again may succeed: network failures other than TLS, timeouts, HTTP 408,
+    /// 429 and 5xx, and the OAuth codes `server_error` and `temporarily_unavailable`. Never
+    /// `invalid_client`, `invalid_scope`, `invalid_grant`, `unauthorized_client`, other 4xx,
+    /// configuration or protocol errors.
+    pub fn is_retryable(&self) -> bool {
+        let status_retryable = matches!(self.http_status, 408 | 429 | 500..=599);
+        match self.kind {
+            ErrorKind::Timeout => true,
+            ErrorKind::Transport => self.transient,
+            ErrorKind::Http => status_retryable,
+            ErrorKind::OAuth => match self.oauth_code.as_deref() {
+                Some("server_error" | "temporarily_unavailable") => true,
+                Some("invalid_client" | "invalid_scope" | "invalid_grant" | "unauthorized_client" | "invalid_request" | "unsupported_grant_type") => false,
+                _ => status_retryable,
+            },
+            _ => false,
+        }
+    }
+
+    /// Replaces every occurrence of the given secrets (e.g. a server echoing the client secret
+    /// in its error text) with `[redacted]`: a last line of defence behind `scrub`.
+    pub(crate) fn redact(mut self, needles: &[crate::secret::Secret]) -> Self {
+        let clean = |s: &mut String| {
+            for n in needles {
+                // Very short values would redact ordinary words; they are not worth stealing.
+                if n.expose().len() >= 4 && s.contains(n.expose()) {
+                    *s = s.replace(n.expose(), "[redacted]");
+                }
+            }
+        };
+        clean(&mut self.message);
+        if let Some(d) = self.oauth_description.as_mut() {
+            clean(d);
+        }
+        if let Some(c) = self.oauth_code.as_mut() {
+            clean(c);
+        }
+        self
     }
 
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
@@ -77,6 +125,11 @@ impl Error {
 
     pub(crate) fn with_retry_after(mut self, at: Option<SystemTime>) -> Self {
         self.retry_after = at;
+        self
+    }
+
+    pub(crate) fn reworded(mut self, message: String) -> Self {
+        self.message = message;
         self
     }
 

@@ -15,8 +15,14 @@ mod encoding;
 pub mod error;
 pub mod ffi;
 mod resolver;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod logging;
+pub mod network;
+pub mod retry;
 mod secret;
 pub mod shared_cache;
+pub mod stats;
 pub mod token;
 pub mod token_file;
 mod transport;
@@ -26,7 +32,11 @@ pub use client::{AccessToken, Client};
 pub use config::{AuthMethod, ClientOptions, Config};
 pub use credentials::{CredentialSource, Credentials};
 pub use error::{Error, ErrorKind, Result};
+pub use logging::{LogLevel, Logger};
+pub use network::Trust;
+pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use stats::Stats;
 
 /// The library version, as in Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -27,9 +27,21 @@ pub struct Fetched {
 
 /// Turns a response into a token or a typed error. `status` is the HTTP status.
 pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
-    let json: Option<Value> = std::str::from_utf8(body).ok().and_then(|t| serde_json::from_str(t).ok());
+    let mut json: Option<Value> = std::str::from_utf8(body).ok().and_then(|t| serde_json::from_str(t).ok());
+    let result = parse_json(status, body, json.as_ref());
+    // The parsed tree holds a copy of the token: wipe it (serde_json's scratch buffers are
+    // outside our reach).
+    if let Some(Value::Object(map)) = json.as_mut() {
+        if let Some(Value::String(t)) = map.get_mut("access_token") {
+            zeroize::Zeroize::zeroize(t);
+        }
+    }
+    result
+}
+
+fn parse_json(status: u16, body: &[u8], json: Option<&Value>) -> Result<Fetched> {
     // An RFC 6749 §5.2 error document wins whatever the status (some servers send it with 200).
-    if let Some(Value::Object(map)) = &json {
+    if let Some(Value::Object(map)) = json {
         if let Some(code) = map.get("error") {
             let code = code.as_str().map(|c| scrub(c, 64)).unwrap_or_else(|| "invalid_error_field".into());
             let description = map.get("error_description").and_then(Value::as_str).map(|d| scrub(d, 300));
@@ -44,7 +56,12 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
         }
     }
     if !(200..300).contains(&status) {
-        let snippet = std::str::from_utf8(body).map(|t| scrub(t, 160)).unwrap_or_else(|_| "<binary>".into());
+        let snippet = match std::str::from_utf8(body) {
+            // A body carrying a token is never quoted, whatever its status.
+            Ok(t) if t.contains("access_token") => "<a body with an access_token, not quoted>".to_string(),
+            Ok(t) => scrub(t, 160),
+            Err(_) => "<binary>".into(),
+        };
         let redirect = if (300..400).contains(&status) {
             " (redirects are not followed on the token request; configure the final token endpoint URL)"
         } else {
@@ -59,7 +76,7 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
         _ => return Err(bad(status, "the body is not a JSON object")),
     };
     let access_token = match map.get("access_token") {
-        Some(Value::String(t)) if !t.is_empty() => t,
+        Some(Value::String(t)) if !t.is_empty() => t.as_str(),
         Some(_) => return Err(bad(status, "access_token is empty or not a string")),
         None => return Err(bad(status, "it has no access_token")),
     };
@@ -76,7 +93,7 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
         Some(v) => parse_expires_in(v).map_err(|m| bad(status, &m))?,
     };
     let scope = map.get("scope").and_then(Value::as_str).map(str::to_string);
-    Ok(Fetched { access_token: Secret::new(access_token.as_str()), token_type, scope, lifetime, issued_at: None })
+    Ok(Fetched { access_token: Secret::new(access_token), token_type, scope, lifetime, issued_at: None })
 }
 
 fn parse_expires_in(v: &Value) -> std::result::Result<Duration, String> {

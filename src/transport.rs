@@ -3,23 +3,25 @@
 
 use std::time::Duration;
 
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::TlsConfig;
 use ureq::Agent;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
+use zeroize::Zeroizing;
 
 /// Token and discovery answers are small; anything bigger is garbage or an attack.
 pub(crate) const MAX_BODY: u64 = 1024 * 1024;
 
 pub(crate) struct Transport {
     agent: Agent,
+    connect_timeout: Duration,
 }
 
 /// The parts of a response the library looks at.
 pub(crate) struct Response {
     pub status: u16,
-    pub body: Vec<u8>,
+    pub body: Zeroizing<Vec<u8>>,
     pub retry_after: Option<String>,
     /// The server's clock, for skew diagnostics.
     #[allow(dead_code)]
@@ -29,11 +31,12 @@ pub(crate) struct Response {
 impl Transport {
     pub fn new(cfg: &Config) -> Result<Self> {
         let mut tls = TlsConfig::builder();
-        if let Some(path) = &cfg.ca_file {
-            tls = tls.root_certs(load_roots(path)?);
+        if let Some(roots) = crate::network::root_certs(cfg.network.trust, cfg.ca_file.as_deref())? {
+            tls = tls.root_certs(roots);
         }
         let config = Agent::config_builder()
             .tls_config(tls.build())
+            .proxy(crate::network::proxy(&cfg.network.proxy)?)
             .timeout_connect(Some(cfg.connect_timeout))
             .timeout_global(Some(cfg.request_timeout))
             .max_redirects(0)
@@ -48,19 +51,23 @@ impl Transport {
             .max_response_header_size(32 * 1024)
             .build();
         let connector = ureq::unversioned::transport::DefaultConnector::new();
-        Ok(Transport { agent: Agent::with_parts(config, connector, crate::resolver::LiteralFirst::default()) })
+        let agent = Agent::with_parts(config, connector, crate::resolver::LiteralFirst::default());
+        Ok(Transport { agent, connect_timeout: cfg.connect_timeout })
     }
 
-    pub fn post_form(&self, url: &str, authorization: Option<&str>, body: &str) -> Result<Response> {
+    /// `timeout` bounds this request as a whole (the caller passes what is left of its deadline).
+    pub fn post_form(&self, url: &str, authorization: Option<&str>, body: &str, timeout: Duration) -> Result<Response> {
         let mut req = self.agent.post(url).header("Content-Type", "application/x-www-form-urlencoded");
         if let Some(auth) = authorization {
             req = req.header("Authorization", auth);
         }
+        let req = req.config().timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout.min(timeout))).build();
         read(req.send(body.as_bytes()))
     }
 
-    pub fn get(&self, url: &str) -> Result<Response> {
-        read(self.agent.get(url).call())
+    pub fn get(&self, url: &str, timeout: Duration) -> Result<Response> {
+        let req = self.agent.get(url).config().timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout.min(timeout))).build();
+        read(req.call())
     }
 }
 
@@ -70,7 +77,8 @@ fn read(result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Erro
     let retry_after = header("retry-after");
     let date = header("date");
     let status = resp.status().as_u16();
-    let body = resp.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(map_error)?;
+    // The body may hold a token: wiped when dropped. (ureq's own read buffers are outside our reach.)
+    let body = Zeroizing::new(resp.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(map_error)?);
     Ok(Response { status, body, retry_after, date })
 }
 
@@ -82,14 +90,15 @@ fn map_error(e: ureq::Error) -> Error {
         ureq::Error::BodyExceedsLimit(_) => {
             Error::protocol(format!("the server's answer is larger than {} KiB; this is not a token endpoint", MAX_BODY / 1024))
         }
-        ureq::Error::HostNotFound => Error::new(ErrorKind::Transport, "the host name did not resolve; check the issuer URL and DNS"),
+        ureq::Error::HostNotFound => Error::new(ErrorKind::Transport, "the host name did not resolve; check the issuer URL and DNS").transient(),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
             Error::new(ErrorKind::Timeout, format!("the request timed out: {io}"))
         }
         // rustls reports handshake failures through io::ErrorKind::InvalidData.
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData || io.to_string().contains("certificate") => tls_error(&io),
         e @ (ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::Pem(_)) => tls_error(&e),
-        other => Error::new(ErrorKind::Transport, format!("the connection failed: {other}")),
+        // Refused, reset, closed early, garbled: worth another try.
+        other => Error::new(ErrorKind::Transport, format!("the connection failed: {other}")).transient(),
     }
 }
 
@@ -98,22 +107,6 @@ fn tls_error(e: &dyn std::fmt::Display) -> Error {
         ErrorKind::Transport,
         format!("TLS failed: {e}; if the server uses a private CA, set the CA file option (RAPIDATA_CA_FILE)"),
     )
-}
-
-fn load_roots(path: &std::path::Path) -> Result<RootCerts> {
-    let pem = std::fs::read(path).map_err(|e| Error::config(format!("cannot read CA file {}: {e}", path.display())))?;
-    let mut certs: Vec<Certificate<'static>> = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(PemItem::Certificate(c)) => certs.push(c),
-            Ok(_) => {}
-            Err(e) => return Err(Error::config(format!("CA file {} is not valid PEM: {e}", path.display()))),
-        }
-    }
-    if certs.is_empty() {
-        return Err(Error::config(format!("CA file {} contains no PEM certificates", path.display())));
-    }
-    Ok(RootCerts::new_with_certs(&certs))
 }
 
 /// Converts `Retry-After` (delta-seconds or an HTTP date) into a wait from now.

@@ -11,7 +11,7 @@ use crate::Client;
 
 /// Opaque client. Every function may be called on it from any number of threads at once.
 pub struct RapidataClient {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 /// Facts about the token a call returned.

@@ -81,8 +81,10 @@ pub extern "C" fn rapidata_error_http_status(error: *const RapidataError) -> u16
     unsafe { error.as_ref() }.map_or(0, |e| e.http_status)
 }
 
-/// When the server asked to be left alone until (`Retry-After`), in Unix milliseconds; 0 if it
-/// did not say (or `error` is NULL).
+/// When the server asked to be left alone until (`Retry-After`, capped by
+/// `rapidata_options_set_max_retry_after_ms`), in Unix milliseconds; 0 if it did not say (or
+/// `error` is NULL). Until then the client sends no token request: calls without a usable
+/// token fail at once with this error.
 #[no_mangle]
 pub extern "C" fn rapidata_error_retry_after_unix_ms(error: *const RapidataError) -> i64 {
     // SAFETY: as above.

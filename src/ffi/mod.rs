@@ -12,12 +12,16 @@ pub mod client;
 pub mod error;
 pub mod options;
 pub mod sharing;
+pub mod resilience;
+pub mod stats;
 pub mod version;
 
 pub use client::*;
 pub use error::*;
 pub use options::*;
 pub use sharing::*;
+pub use resilience::*;
+pub use stats::*;
 pub use version::*;
 
 /// Status of every fallible call. Values are stable: a value never changes meaning, new

@@ -1,0 +1,158 @@
+//! Counters a service can read to see how its token client is doing. The warm path bumps only
+//! a striped counter: each thread writes its own cache line, so counting hits does not make
+//! threads contend (a single shared atomic would). Everything else counts on cold paths.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const STRIPES: usize = 32;
+
+#[repr(align(128))] // two cache lines: adjacent-line prefetch must not pair two stripes
+#[derive(Default)]
+struct Stripe(AtomicU64);
+
+/// A counter many threads bump without sharing a cache line (until more than 32 threads).
+pub struct StripedCounter {
+    stripes: [Stripe; STRIPES],
+}
+
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+#[inline]
+fn slot() -> usize {
+    SLOT.with(|s| {
+        let v = s.get();
+        if v != usize::MAX {
+            return v;
+        }
+        let v = NEXT_SLOT.fetch_add(1, Relaxed) % STRIPES;
+        s.set(v);
+        v
+    })
+}
+
+impl Default for StripedCounter {
+    fn default() -> Self {
+        StripedCounter { stripes: std::array::from_fn(|_| Stripe::default()) }
+    }
+}
+
+impl StripedCounter {
+    #[inline]
+    pub fn add(&self) {
+        self.stripes[slot()].0.fetch_add(1, Relaxed);
+    }
+
+    pub fn sum(&self) -> u64 {
+        self.stripes.iter().map(|s| s.0.load(Relaxed)).sum()
+    }
+}
+
+/// A snapshot of a client's counters (`Client::stats`, `rapidata_client_stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Calls answered from the cache without waiting for a fetch.
+    pub cache_hits: u64,
+    /// HTTP requests sent to the token endpoint (every attempt, retries included).
+    pub token_requests: u64,
+    /// HTTP requests sent for OpenID discovery.
+    pub discovery_requests: u64,
+    /// Fetches that ended with a new token.
+    pub fetches_ok: u64,
+    /// Fetches that ended with an error (after their retries).
+    pub fetches_failed: u64,
+    /// Attempts that were retries of a failed attempt.
+    pub retries: u64,
+    /// Fetches refused without a request because the server's `Retry-After` had not passed.
+    pub throttled: u64,
+    /// Failed refreshes after which the still-usable current token kept being served.
+    pub kept_serving: u64,
+    /// The `RapidataStatus` value of the last failed fetch; 0 if none failed yet.
+    pub last_error_status: u32,
+    /// The HTTP status behind the last failed fetch; 0 if none.
+    pub last_error_http_status: u32,
+    /// When the last fetch failed / succeeded, Unix ms; 0 if never.
+    pub last_error_unix_ms: i64,
+    pub last_success_unix_ms: i64,
+    /// Until when the server asked not to be called (Retry-After), Unix ms; 0 if not throttled.
+    pub throttled_until_unix_ms: i64,
+}
+
+/// The cold-path counters a client keeps (hits live in the cache's striped counter).
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub token_requests: AtomicU64,
+    pub discovery_requests: AtomicU64,
+    pub fetches_ok: AtomicU64,
+    pub fetches_failed: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+    pub kept_serving: AtomicU64,
+    pub last_error_status: AtomicU32,
+    pub last_error_http_status: AtomicU32,
+    pub last_error_unix_ms: AtomicI64,
+    pub last_success_unix_ms: AtomicI64,
+}
+
+pub(crate) fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl Counters {
+    pub fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Relaxed);
+    }
+
+    pub fn failed(&self, e: &crate::Error) {
+        Self::bump(&self.fetches_failed);
+        self.last_error_status.store(crate::ffi::RapidataStatus::from_kind(e.kind()) as u32, Relaxed);
+        self.last_error_http_status.store(e.http_status().into(), Relaxed);
+        self.last_error_unix_ms.store(unix_ms(SystemTime::now()), Relaxed);
+    }
+
+    pub fn succeeded(&self) {
+        Self::bump(&self.fetches_ok);
+        self.last_success_unix_ms.store(unix_ms(SystemTime::now()), Relaxed);
+    }
+
+    pub fn snapshot(&self, cache_hits: u64, throttled_until: Option<SystemTime>) -> Stats {
+        Stats {
+            cache_hits,
+            token_requests: self.token_requests.load(Relaxed),
+            discovery_requests: self.discovery_requests.load(Relaxed),
+            fetches_ok: self.fetches_ok.load(Relaxed),
+            fetches_failed: self.fetches_failed.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            throttled: self.throttled.load(Relaxed),
+            kept_serving: self.kept_serving.load(Relaxed),
+            last_error_status: self.last_error_status.load(Relaxed),
+            last_error_http_status: self.last_error_http_status.load(Relaxed),
+            last_error_unix_ms: self.last_error_unix_ms.load(Relaxed),
+            last_success_unix_ms: self.last_success_unix_ms.load(Relaxed),
+            throttled_until_unix_ms: throttled_until.map_or(0, unix_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn striped_counter_sums_across_threads() {
+        let c = std::sync::Arc::new(StripedCounter::default());
+        let hs: Vec<_> = (0..40)
+            .map(|_| {
+                let c = c.clone();
+                std::thread::spawn(move || (0..1000).for_each(|_| c.add()))
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        assert_eq!(c.sum(), 40_000);
+        assert_eq!(std::mem::align_of::<Stripe>(), 128);
+    }
+}
