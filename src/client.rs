@@ -225,6 +225,8 @@ impl Client {
                 self.log(LogLevel::Info, || format!("token fetch succeeded in {ms} ms after {n} attempt(s); lifetime {} s", f.lifetime.as_secs()));
                 Ok(f)
             }
+            // Refused by the throttle before any request: counted and logged as throttled.
+            Err(e) if n == 0 => Err(e.redact(&self.redact)),
             Err(e) => {
                 let e = e.redact(&self.redact);
                 self.counters.failed(&e);
