@@ -2,53 +2,79 @@
 //! a striped counter: each thread writes its own cache line, so counting hits does not make
 //! threads contend (a single shared atomic would). Everything else counts on cold paths.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const STRIPES: usize = 32;
+/// Live threads that get a stripe of their own; more share an overflow stripe.
+const STRIPES: usize = 64;
+const OVERFLOW: usize = usize::MAX;
 
 #[repr(align(128))] // two cache lines: adjacent-line prefetch must not pair two stripes
 #[derive(Default)]
 struct Stripe(AtomicU64);
 
-/// A counter many threads bump without sharing a cache line (until more than 32 threads).
+/// A counter many threads bump without sharing a cache line and without an atomic
+/// read-modify-write: each live thread owns one stripe (in every counter) and bumps it with a
+/// plain load and store, which costs what an ordinary increment does. Threads beyond 64 live
+/// ones use a shared overflow stripe with `fetch_add`.
 pub struct StripedCounter {
     stripes: [Stripe; STRIPES],
+    overflow: Stripe,
 }
 
+/// A thread's stripe index, returned to the pool when the thread exits.
+struct Slot(usize);
+
+static FREE_SLOTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
-thread_local! {
-    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+
+impl Slot {
+    fn acquire() -> Slot {
+        if let Some(i) = FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Slot(i);
+        }
+        let i = NEXT_SLOT.fetch_add(1, Relaxed);
+        Slot(if i < STRIPES { i } else { OVERFLOW })
+    }
 }
 
-#[inline]
-fn slot() -> usize {
-    SLOT.with(|s| {
-        let v = s.get();
-        if v != usize::MAX {
-            return v;
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.0 != OVERFLOW {
+            // The mutex orders this thread's last stores before the next owner's first load.
+            FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner()).push(self.0);
         }
-        let v = NEXT_SLOT.fetch_add(1, Relaxed) % STRIPES;
-        s.set(v);
-        v
-    })
+    }
+}
+
+thread_local! {
+    static SLOT: Slot = Slot::acquire();
 }
 
 impl Default for StripedCounter {
     fn default() -> Self {
-        StripedCounter { stripes: std::array::from_fn(|_| Stripe::default()) }
+        StripedCounter { stripes: std::array::from_fn(|_| Stripe::default()), overflow: Stripe::default() }
     }
 }
 
 impl StripedCounter {
     #[inline]
     pub fn add(&self) {
-        self.stripes[slot()].0.fetch_add(1, Relaxed);
+        match SLOT.try_with(|s| s.0).unwrap_or(OVERFLOW) {
+            OVERFLOW => {
+                self.overflow.0.fetch_add(1, Relaxed);
+            }
+            i => {
+                // Only this thread writes this stripe, so load + store loses nothing.
+                let c = &self.stripes[i].0;
+                c.store(c.load(Relaxed) + 1, Relaxed);
+            }
+        }
     }
 
     pub fn sum(&self) -> u64 {
-        self.stripes.iter().map(|s| s.0.load(Relaxed)).sum()
+        self.stripes.iter().map(|s| s.0.load(Relaxed)).sum::<u64>() + self.overflow.0.load(Relaxed)
     }
 }
 
@@ -145,14 +171,24 @@ mod tests {
     #[test]
     fn striped_counter_sums_across_threads() {
         let c = std::sync::Arc::new(StripedCounter::default());
-        let hs: Vec<_> = (0..40)
+        // 100 threads at once: 64 own a stripe, the rest share the overflow; none loses a count.
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(100));
+        let hs: Vec<_> = (0..100)
             .map(|_| {
-                let c = c.clone();
-                std::thread::spawn(move || (0..1000).for_each(|_| c.add()))
+                let (c, b) = (c.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    b.wait();
+                    (0..1000).for_each(|_| c.add());
+                    b.wait(); // keep all 100 alive (and their slots taken) until all counted
+                })
             })
             .collect();
         hs.into_iter().for_each(|h| h.join().unwrap());
-        assert_eq!(c.sum(), 40_000);
+        assert_eq!(c.sum(), 100_000);
+        // Slots of finished threads are reused, and their counts stay.
+        let c2 = c.clone();
+        std::thread::spawn(move || (0..10).for_each(|_| c2.add())).join().unwrap();
+        assert_eq!(c.sum(), 100_010);
         assert_eq!(std::mem::align_of::<Stripe>(), 128);
     }
 }

@@ -61,10 +61,11 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     }
 }
 
-/// URLs are configuration, not secrets, but keep quoted values short.
+/// URLs are configuration, not secrets, but keep quoted values short. A URL may come from a
+/// server (discovery), so control characters are replaced: a quoted newline could forge log lines.
 fn preview(s: &str) -> String {
-    let mut p: String = s.chars().take(120).collect();
-    if p.len() < s.len() {
+    let mut p: String = s.chars().take(120).map(|c| if c.is_control() { '?' } else { c }).collect();
+    if s.chars().count() > 120 {
         p.push_str("...");
     }
     p
@@ -86,5 +87,10 @@ mod tests {
         assert!(check_secure("http://localhost:9", "issuer").is_ok());
         assert!(check_secure("http://auth.example.com", "issuer").unwrap_err().contains("plain http"));
         assert!(check_secure("https://auth.example.com", "issuer").is_ok());
+        // Found by fuzzing (discovery_document): control characters were quoted verbatim.
+        let e = check_secure("https:hua//t.rapidata.aiononne\t/token\nFAKE LOG LINE", "endpoint").unwrap_err();
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        assert!(parse_http_url(&"https://x/".repeat(100)).is_ok());
+        assert!(check_secure(&format!("ftp://{}", "é".repeat(200)), "x").unwrap_err().ends_with("...' is not an http(s) URL"));
     }
 }

@@ -470,8 +470,8 @@ fn tls_faults_below_the_real_provider() {
     // First connection reset during the handshake, then forwarded: one retry, a real token.
     let fwd = Forwarder::start(target, |n| if n == 1 { ConnFault::Reset } else { ConnFault::Forward });
     let log = Transcript::new("tls_reset");
-    let mut o = options("tls_reset", &s.issuer, "secret-basic-50", &log);
-    o.set_client_id("basic-50").unwrap();
+    let mut o = options("tls_reset", &s.issuer, "secret-basic-32", &log);
+    o.set_client_id("basic-32").unwrap();
     o.set_ca_file(&s.ca_file).unwrap();
     o.set_token_endpoint(&format!("https://localhost:{}/connect/token", fwd.port)).unwrap();
     let client = Client::new(&o).unwrap();
@@ -479,13 +479,13 @@ fn tls_faults_below_the_real_provider() {
     assert!(common::api_accepts(&token));
     assert_eq!(fwd.connections.load(std::sync::atomic::Ordering::SeqCst), 2);
     assert_eq!(client.stats().token_requests, 2);
-    log.check_and_save(&["secret-basic-50".into(), token]);
+    log.check_and_save(&["secret-basic-32".into(), token]);
 
     // A handshake that never completes: TIMEOUT before the deadline.
     let fwd = Forwarder::start(target, |_| ConnFault::Stall(Duration::from_secs(5)));
     let log = Transcript::new("tls_stall");
-    let mut o = options("tls_stall", &s.issuer, "secret-basic-51", &log);
-    o.set_client_id("basic-51").unwrap();
+    let mut o = options("tls_stall", &s.issuer, "secret-basic-33", &log);
+    o.set_client_id("basic-33").unwrap();
     o.set_ca_file(&s.ca_file).unwrap();
     o.set_request_timeout(Duration::from_millis(300)).unwrap();
     o.set_deadline(Duration::from_secs(2)).unwrap();
@@ -497,7 +497,7 @@ fn tls_faults_below_the_real_provider() {
     assert_eq!(e.kind(), ErrorKind::Timeout, "{}", e.message());
     assert!(start.elapsed() < Duration::from_secs(2) + SLACK);
     assert_eq!(fwd.connections.load(std::sync::atomic::Ordering::SeqCst), 3);
-    log.check_and_save(&["secret-basic-51".into()]);
+    log.check_and_save(&["secret-basic-33".into()]);
 }
 
 #[test]
@@ -505,8 +505,8 @@ fn explicit_proxy_option_tunnels_through_connect() {
     let s = common::server();
     let proxy = ConnectProxy::start();
     let log = Transcript::new("proxy_explicit");
-    let mut o = options("proxy", &s.issuer, "secret-basic-52", &log);
-    o.set_client_id("basic-52").unwrap();
+    let mut o = options("proxy", &s.issuer, "secret-basic-34", &log);
+    o.set_client_id("basic-34").unwrap();
     o.set_ca_file(&s.ca_file).unwrap();
     o.set_proxy(&proxy.url).unwrap();
     let client = Client::new(&o).unwrap();
@@ -516,18 +516,18 @@ fn explicit_proxy_option_tunnels_through_connect() {
     let connects = proxy.connects();
     // Discovery and the token request, each through a CONNECT tunnel to the provider.
     assert!(!connects.is_empty() && connects.iter().all(|c| c == &format!("CONNECT localhost:{port}")), "{connects:?}");
-    assert_eq!(common::token_requests("basic-52"), 1);
+    assert_eq!(common::token_requests("basic-34"), 1);
     // A proxy that is down: TRANSPORT, and nothing reached the provider.
-    let mut o = options("proxy_down", &s.issuer, "secret-basic-53", &log);
-    o.set_client_id("basic-53").unwrap();
+    let mut o = options("proxy_down", &s.issuer, "secret-basic-35", &log);
+    o.set_client_id("basic-35").unwrap();
     o.set_ca_file(&s.ca_file).unwrap();
     o.set_max_attempts(1).unwrap();
     o.set_proxy(&format!("http://user:proxy-password-77@127.0.0.1:{}", closed_port())).unwrap();
     let e = Client::new(&o).unwrap().token().unwrap_err();
     log.record_error(&e);
     assert_eq!(e.kind(), ErrorKind::Transport, "{}", e.message());
-    assert_eq!(common::token_requests("basic-53"), 0);
-    log.check_and_save(&["secret-basic-52".into(), "secret-basic-53".into(), "proxy-password-77".into(), token]);
+    assert_eq!(common::token_requests("basic-35"), 0);
+    log.check_and_save(&["secret-basic-34".into(), "secret-basic-35".into(), "proxy-password-77".into(), token]);
 }
 
 #[test]
@@ -535,25 +535,25 @@ fn system_trust_with_a_ca_file_and_builtin_conflicts() {
     let s = common::server();
     let log = Transcript::new("trust");
     // SYSTEM + the test CA file: the union trusts the provider.
-    let mut o = options("trust", &s.issuer, "secret-basic-54", &log);
-    o.set_client_id("basic-54").unwrap();
+    let mut o = options("trust", &s.issuer, "secret-basic-36", &log);
+    o.set_client_id("basic-36").unwrap();
     o.set_ca_file(&s.ca_file).unwrap();
     o.set_trust(raptoken::Trust::SYSTEM).unwrap();
     let token = Client::new(&o).unwrap().token().unwrap_or_else(|e| panic!("{e:?}"));
     // SYSTEM alone does not know the throwaway CA.
-    let mut o = options("trust2", &s.issuer, "secret-basic-55", &log);
-    o.set_client_id("basic-55").unwrap();
+    let mut o = options("trust2", &s.issuer, "secret-basic-37", &log);
+    o.set_client_id("basic-37").unwrap();
     o.set_trust(raptoken::Trust::SYSTEM).unwrap();
     let e = Client::new(&o).unwrap().token().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport, "{}", e.message());
     assert!(!e.is_retryable(), "TLS failures are not retried");
-    assert_eq!(common::token_requests("basic-55"), 0);
+    assert_eq!(common::token_requests("basic-37"), 0);
     // BUILTIN cannot be merged with a CA file.
-    let mut o = options("trust3", &s.issuer, "secret-basic-56", &log);
+    let mut o = options("trust3", &s.issuer, "secret-basic-38", &log);
     o.set_ca_file(&s.ca_file).unwrap();
     o.set_trust(raptoken::Trust::BUILTIN).unwrap();
     assert_eq!(Client::new(&o).unwrap_err().kind(), ErrorKind::Config);
-    log.check_and_save(&["secret-basic-54".into(), "secret-basic-55".into(), token]);
+    log.check_and_save(&["secret-basic-36".into(), "secret-basic-37".into(), token]);
 }
 
 #[test]

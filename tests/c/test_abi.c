@@ -307,6 +307,92 @@ static long token_requests(const char *client_id) {
 static RapidataClient *shared_client(const char *id, const char *secret, const char *dir) {
   RapidataOptions *o = NULL;
   RapidataClient *c = NULL;
+
+/* ---- Resilience options, log callback and stats (every new function, NULL paths too). ---- */
+
+typedef struct {
+  pthread_mutex_t mu;
+  int per_level[5];
+  int n;
+  char lines[256][400];
+} log_sink;
+
+static void on_log(void *user_data, uint32_t level, const char *message) {
+  log_sink *s = user_data;
+  pthread_mutex_lock(&s->mu);
+  if (level >= 1 && level <= 4) s->per_level[level]++;
+  if (s->n < 256) {
+    strncpy(s->lines[s->n], message, sizeof s->lines[0] - 1);
+    s->lines[s->n][sizeof s->lines[0] - 1] = 0;
+    s->n++;
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+static int sink_contains(log_sink *s, const char *needle) {
+  int found = 0;
+  pthread_mutex_lock(&s->mu);
+  for (int i = 0; i < s->n; i++) found |= strstr(s->lines[i], needle) != NULL;
+  pthread_mutex_unlock(&s->mu);
+  return found;
+}
+
+static void test_resilience_options_arguments(void) {
+  const char bad_utf8[] = {'\xff', '\xfe', 0};
+  /* Earlier tests left the credentials chain's variables set; these tests set what they use. */
+  unsetenv("RAPIDATA_CA_FILE");
+  unsetenv("RAPIDATA_ISSUER");
+  unsetenv("RAPIDATA_CLIENT_ID");
+  unsetenv("RAPIDATA_CLIENT_SECRET");
+  RapidataOptions *o = NULL;
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_max_attempts(NULL, 3, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
+  EXPECT_ERROR(rapidata_options_set_max_attempts(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "1 to 10");
+  EXPECT_ERROR(rapidata_options_set_max_attempts(o, 11, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "1 to 10");
+  CHECK(rapidata_options_set_max_attempts(o, 1, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(NULL, 10, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(o, 0, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "backoff");
+  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(o, 30, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "backoff");
+  CHECK(rapidata_options_set_retry_backoff_ms(o, 10, 20, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_max_retry_after_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK(rapidata_options_set_max_retry_after_ms(o, 0, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_deadline_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_deadline_ms(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "deadline");
+  CHECK(rapidata_options_set_deadline_ms(o, 1000, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_trust(NULL, RAPIDATA_TRUST_SYSTEM, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_trust(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "trust");
+  EXPECT_ERROR(rapidata_options_set_trust(o, 4, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "trust");
+  CHECK(rapidata_options_set_trust(o, RAPIDATA_TRUST_BUILTIN, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_proxy(NULL, "", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
+  EXPECT_ERROR(rapidata_options_set_proxy(o, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "proxy_url is NULL");
+  EXPECT_ERROR(rapidata_options_set_proxy(o, bad_utf8, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "UTF-8");
+  EXPECT_ERROR(rapidata_options_set_proxy(o, "http://user:pw-secret@[bad", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "proxy URL");
+  CHECK(rapidata_options_set_proxy(o, "", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_proxy(o, "http://127.0.0.1:3128", NULL) == RAPIDATA_STATUS_OK);
+  log_sink sink;
+  memset(&sink, 0, sizeof sink);
+  EXPECT_ERROR(rapidata_options_set_log_callback(NULL, on_log, &sink, RAPIDATA_LOG_LEVEL_INFO, &e_),
+               RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_log_callback(o, on_log, &sink, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "log level");
+  EXPECT_ERROR(rapidata_options_set_log_callback(o, on_log, &sink, 5, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "log level");
+  CHECK(rapidata_options_set_log_callback(o, on_log, &sink, RAPIDATA_LOG_LEVEL_DEBUG, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_log_callback(o, NULL, NULL, RAPIDATA_LOG_LEVEL_ERROR, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_options_free(o);
+
+  RapidataStats st;
+  CHECK(rapidata_client_stats(NULL, &st) == RAPIDATA_STATUS_INVALID_ARGUMENT);
+  RapidataClient *c = NULL;
+  CHECK(rapidata_client_new("stats-id", "stats-secret", &c, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_stats(c, NULL) == RAPIDATA_STATUS_INVALID_ARGUMENT);
+  memset(&st, 0xff, sizeof st);
+  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK);
+  CHECK(st.cache_hits == 0 && st.token_requests == 0 && st.fetches_failed == 0 && st.last_error_status == 0 &&
+        st.throttled_until_unix_ms == 0);
+  rapidata_free(c);
+}
+
+static RapidataOptions *options_for(const char *id, const char *secret, log_sink *sink) {
+  RapidataOptions *o = NULL;
   CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
   CHECK(rapidata_options_set_client_id(o, id, NULL) == RAPIDATA_STATUS_OK);
   CHECK(rapidata_options_set_client_secret(o, secret, NULL) == RAPIDATA_STATUS_OK);
@@ -402,6 +488,97 @@ static void test_sharing(void) {
   char rm[600];
   snprintf(rm, sizeof rm, "rm -rf '%s'", base);
   CHECK(system(rm) == 0);
+  if (sink) CHECK(rapidata_options_set_log_callback(o, on_log, sink, RAPIDATA_LOG_LEVEL_DEBUG, NULL) == RAPIDATA_STATUS_OK);
+  return o;
+}
+
+static void test_log_callback_and_stats(void) {
+  log_sink sink;
+  memset(&sink, 0, sizeof sink);
+  pthread_mutex_init(&sink.mu, NULL);
+  RapidataOptions *o = options_for("basic-48", "secret-basic-48", &sink);
+  CHECK(rapidata_options_set_ca_file(o, env("RAPTOKEN_TEST_CA_FILE"), NULL) == RAPIDATA_STATUS_OK);
+  RapidataClient *c = NULL;
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_options_free(o); /* the client keeps the callback */
+  char tok[4096];
+  for (int i = 0; i < 20; i++) CHECK(rapidata_get_token(c, tok, sizeof tok, NULL, NULL) == RAPIDATA_STATUS_OK);
+  RapidataStats st;
+  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK);
+  CHECK(st.token_requests == 1 && st.discovery_requests == 1 && st.fetches_ok == 1 && st.fetches_failed == 0);
+  CHECK(st.cache_hits == 19 && st.retries == 0 && st.last_success_unix_ms > 1700000000000LL);
+  CHECK(sink.per_level[RAPIDATA_LOG_LEVEL_INFO] >= 2 && sink.per_level[RAPIDATA_LOG_LEVEL_DEBUG] >= 1);
+  CHECK(sink_contains(&sink, "token fetch succeeded") && sink_contains(&sink, "discovery"));
+  CHECK(!sink_contains(&sink, "secret-basic-48") && !sink_contains(&sink, tok));
+  rapidata_free(c);
+  pthread_mutex_destroy(&sink.mu);
+}
+
+static void test_retries_deadline_and_failure_stats(void) {
+  log_sink sink;
+  memset(&sink, 0, sizeof sink);
+  pthread_mutex_init(&sink.mu, NULL);
+  /* Nothing listens on port 1: connection refused, retried with short backoffs. */
+  RapidataOptions *o = options_for("retry-id", "retry-secret-value", &sink);
+  CHECK(rapidata_options_set_issuer(o, "http://127.0.0.1:1", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_max_attempts(o, 2, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_retry_backoff_ms(o, 10, 20, NULL) == RAPIDATA_STATUS_OK);
+  RapidataClient *c = NULL;
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  char tok[256];
+  EXPECT_ERROR(rapidata_get_token(c, tok, sizeof tok, NULL, &e_), RAPIDATA_STATUS_TRANSPORT, "connection");
+  RapidataStats st;
+  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK);
+  CHECK(st.discovery_requests == 2 && st.retries == 1 && st.fetches_failed == 1 && st.token_requests == 0);
+  CHECK(st.last_error_status == RAPIDATA_STATUS_TRANSPORT && st.last_error_http_status == 0 && st.last_error_unix_ms > 0);
+  CHECK(sink_contains(&sink, "retrying in") && sink.per_level[RAPIDATA_LOG_LEVEL_ERROR] == 1);
+  CHECK(!sink_contains(&sink, "retry-secret-value"));
+  rapidata_free(c);
+
+  /* Backoffs of up to a minute inside a 200 ms deadline: the call still ends with the error. */
+  CHECK(rapidata_options_set_max_attempts(o, 3, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_retry_backoff_ms(o, 60000, 60000, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_deadline_ms(o, 200, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_get_token(c, tok, sizeof tok, NULL, &e_), RAPIDATA_STATUS_TRANSPORT, NULL);
+  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK);
+  CHECK(st.discovery_requests >= 1 && st.discovery_requests <= 3);
+  rapidata_free(c);
+  rapidata_options_free(o);
+  pthread_mutex_destroy(&sink.mu);
+}
+
+static void test_trust_and_proxy(void) {
+  char tok[4096];
+  RapidataClient *c = NULL;
+  /* SYSTEM alone does not know the throwaway CA: TLS fails. */
+  RapidataOptions *o = options_for("basic-49", "secret-basic-49", NULL);
+  CHECK(rapidata_options_set_trust(o, RAPIDATA_TRUST_SYSTEM, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_get_token(c, tok, sizeof tok, NULL, &e_), RAPIDATA_STATUS_TRANSPORT, "TLS");
+  rapidata_free(c);
+  /* SYSTEM plus the CA file: trusted. */
+  CHECK(rapidata_options_set_ca_file(o, env("RAPTOKEN_TEST_CA_FILE"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_get_token(c, tok, sizeof tok, NULL, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_free(c);
+  /* BUILTIN cannot be merged with a CA file: CONFIG at creation. */
+  CHECK(rapidata_options_set_trust(o, RAPIDATA_TRUST_BUILTIN, NULL) == RAPIDATA_STATUS_OK);
+  c = NULL;
+  EXPECT_ERROR(rapidata_client_new_with_options(o, &c, &e_), RAPIDATA_STATUS_CONFIG, "built-in");
+  CHECK(c == NULL);
+  /* A proxy that is down: TRANSPORT. "" (no proxy): works. */
+  CHECK(rapidata_options_set_trust(o, RAPIDATA_TRUST_SYSTEM, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_max_attempts(o, 1, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_proxy(o, "http://127.0.0.1:1", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_get_token(c, tok, sizeof tok, NULL, &e_), RAPIDATA_STATUS_TRANSPORT, NULL);
+  rapidata_free(c);
+  CHECK(rapidata_options_set_proxy(o, "", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_new_with_options(o, &c, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_get_token(c, tok, sizeof tok, NULL, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_free(c);
+  rapidata_options_free(o);
 }
 
 int main(void) {
@@ -413,6 +590,10 @@ int main(void) {
   test_threads();
   test_credentials_chain_from_environment();
   test_sharing();
+  test_resilience_options_arguments();
+  test_log_callback_and_stats();
+  test_retries_deadline_and_failure_stats();
+  test_trust_and_proxy();
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures == 0 ? 0 : 1;
 }
