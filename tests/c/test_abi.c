@@ -307,92 +307,6 @@ static long token_requests(const char *client_id) {
 static RapidataClient *shared_client(const char *id, const char *secret, const char *dir) {
   RapidataOptions *o = NULL;
   RapidataClient *c = NULL;
-
-/* ---- Resilience options, log callback and stats (every new function, NULL paths too). ---- */
-
-typedef struct {
-  pthread_mutex_t mu;
-  int per_level[5];
-  int n;
-  char lines[256][400];
-} log_sink;
-
-static void on_log(void *user_data, uint32_t level, const char *message) {
-  log_sink *s = user_data;
-  pthread_mutex_lock(&s->mu);
-  if (level >= 1 && level <= 4) s->per_level[level]++;
-  if (s->n < 256) {
-    strncpy(s->lines[s->n], message, sizeof s->lines[0] - 1);
-    s->lines[s->n][sizeof s->lines[0] - 1] = 0;
-    s->n++;
-  }
-  pthread_mutex_unlock(&s->mu);
-}
-
-static int sink_contains(log_sink *s, const char *needle) {
-  int found = 0;
-  pthread_mutex_lock(&s->mu);
-  for (int i = 0; i < s->n; i++) found |= strstr(s->lines[i], needle) != NULL;
-  pthread_mutex_unlock(&s->mu);
-  return found;
-}
-
-static void test_resilience_options_arguments(void) {
-  const char bad_utf8[] = {'\xff', '\xfe', 0};
-  /* Earlier tests left the credentials chain's variables set; these tests set what they use. */
-  unsetenv("RAPIDATA_CA_FILE");
-  unsetenv("RAPIDATA_ISSUER");
-  unsetenv("RAPIDATA_CLIENT_ID");
-  unsetenv("RAPIDATA_CLIENT_SECRET");
-  RapidataOptions *o = NULL;
-  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
-  EXPECT_ERROR(rapidata_options_set_max_attempts(NULL, 3, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
-  EXPECT_ERROR(rapidata_options_set_max_attempts(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "1 to 10");
-  EXPECT_ERROR(rapidata_options_set_max_attempts(o, 11, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "1 to 10");
-  CHECK(rapidata_options_set_max_attempts(o, 1, NULL) == RAPIDATA_STATUS_OK);
-  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(NULL, 10, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
-  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(o, 0, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "backoff");
-  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(o, 30, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "backoff");
-  CHECK(rapidata_options_set_retry_backoff_ms(o, 10, 20, NULL) == RAPIDATA_STATUS_OK);
-  EXPECT_ERROR(rapidata_options_set_max_retry_after_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
-  CHECK(rapidata_options_set_max_retry_after_ms(o, 0, NULL) == RAPIDATA_STATUS_OK);
-  EXPECT_ERROR(rapidata_options_set_deadline_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
-  EXPECT_ERROR(rapidata_options_set_deadline_ms(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "deadline");
-  CHECK(rapidata_options_set_deadline_ms(o, 1000, NULL) == RAPIDATA_STATUS_OK);
-  EXPECT_ERROR(rapidata_options_set_trust(NULL, RAPIDATA_TRUST_SYSTEM, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
-  EXPECT_ERROR(rapidata_options_set_trust(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "trust");
-  EXPECT_ERROR(rapidata_options_set_trust(o, 4, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "trust");
-  CHECK(rapidata_options_set_trust(o, RAPIDATA_TRUST_BUILTIN, NULL) == RAPIDATA_STATUS_OK);
-  EXPECT_ERROR(rapidata_options_set_proxy(NULL, "", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
-  EXPECT_ERROR(rapidata_options_set_proxy(o, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "proxy_url is NULL");
-  EXPECT_ERROR(rapidata_options_set_proxy(o, bad_utf8, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "UTF-8");
-  EXPECT_ERROR(rapidata_options_set_proxy(o, "http://user:pw-secret@[bad", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "proxy URL");
-  CHECK(rapidata_options_set_proxy(o, "", NULL) == RAPIDATA_STATUS_OK);
-  CHECK(rapidata_options_set_proxy(o, "http://127.0.0.1:3128", NULL) == RAPIDATA_STATUS_OK);
-  log_sink sink;
-  memset(&sink, 0, sizeof sink);
-  EXPECT_ERROR(rapidata_options_set_log_callback(NULL, on_log, &sink, RAPIDATA_LOG_LEVEL_INFO, &e_),
-               RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
-  EXPECT_ERROR(rapidata_options_set_log_callback(o, on_log, &sink, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "log level");
-  EXPECT_ERROR(rapidata_options_set_log_callback(o, on_log, &sink, 5, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "log level");
-  CHECK(rapidata_options_set_log_callback(o, on_log, &sink, RAPIDATA_LOG_LEVEL_DEBUG, NULL) == RAPIDATA_STATUS_OK);
-  CHECK(rapidata_options_set_log_callback(o, NULL, NULL, RAPIDATA_LOG_LEVEL_ERROR, NULL) == RAPIDATA_STATUS_OK);
-  rapidata_options_free(o);
-
-  RapidataStats st;
-  CHECK(rapidata_client_stats(NULL, &st) == RAPIDATA_STATUS_INVALID_ARGUMENT);
-  RapidataClient *c = NULL;
-  CHECK(rapidata_client_new("stats-id", "stats-secret", &c, NULL) == RAPIDATA_STATUS_OK);
-  CHECK(rapidata_client_stats(c, NULL) == RAPIDATA_STATUS_INVALID_ARGUMENT);
-  memset(&st, 0xff, sizeof st);
-  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK);
-  CHECK(st.cache_hits == 0 && st.token_requests == 0 && st.fetches_failed == 0 && st.last_error_status == 0 &&
-        st.throttled_until_unix_ms == 0);
-  rapidata_free(c);
-}
-
-static RapidataOptions *options_for(const char *id, const char *secret, log_sink *sink) {
-  RapidataOptions *o = NULL;
   CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
   CHECK(rapidata_options_set_client_id(o, id, NULL) == RAPIDATA_STATUS_OK);
   CHECK(rapidata_options_set_client_secret(o, secret, NULL) == RAPIDATA_STATUS_OK);
@@ -488,6 +402,97 @@ static void test_sharing(void) {
   char rm[600];
   snprintf(rm, sizeof rm, "rm -rf '%s'", base);
   CHECK(system(rm) == 0);
+}
+
+/* ---- Resilience options, log callback and stats (every new function, NULL paths too). ---- */
+
+typedef struct {
+  pthread_mutex_t mu;
+  int per_level[5];
+  int n;
+  char lines[256][400];
+} log_sink;
+
+static void on_log(void *user_data, uint32_t level, const char *message) {
+  log_sink *s = user_data;
+  pthread_mutex_lock(&s->mu);
+  if (level >= 1 && level <= 4) s->per_level[level]++;
+  if (s->n < 256) {
+    strncpy(s->lines[s->n], message, sizeof s->lines[0] - 1);
+    s->lines[s->n][sizeof s->lines[0] - 1] = 0;
+    s->n++;
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+static int sink_contains(log_sink *s, const char *needle) {
+  int found = 0;
+  pthread_mutex_lock(&s->mu);
+  for (int i = 0; i < s->n; i++) found |= strstr(s->lines[i], needle) != NULL;
+  pthread_mutex_unlock(&s->mu);
+  return found;
+}
+
+static void test_resilience_options_arguments(void) {
+  const char bad_utf8[] = {'\xff', '\xfe', 0};
+  /* Earlier tests left the credentials chain's variables set; these tests set what they use. */
+  unsetenv("RAPIDATA_CA_FILE");
+  unsetenv("RAPIDATA_ISSUER");
+  unsetenv("RAPIDATA_CLIENT_ID");
+  unsetenv("RAPIDATA_CLIENT_SECRET");
+  RapidataOptions *o = NULL;
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_max_attempts(NULL, 3, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
+  EXPECT_ERROR(rapidata_options_set_max_attempts(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "1 to 10");
+  EXPECT_ERROR(rapidata_options_set_max_attempts(o, 11, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "1 to 10");
+  CHECK(rapidata_options_set_max_attempts(o, 1, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(NULL, 10, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(o, 0, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "backoff");
+  EXPECT_ERROR(rapidata_options_set_retry_backoff_ms(o, 30, 20, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "backoff");
+  CHECK(rapidata_options_set_retry_backoff_ms(o, 10, 20, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_max_retry_after_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK(rapidata_options_set_max_retry_after_ms(o, 0, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_deadline_ms(NULL, 1, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_deadline_ms(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "deadline");
+  CHECK(rapidata_options_set_deadline_ms(o, 1000, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_trust(NULL, RAPIDATA_TRUST_SYSTEM, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_trust(o, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "trust");
+  EXPECT_ERROR(rapidata_options_set_trust(o, 4, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "trust");
+  CHECK(rapidata_options_set_trust(o, RAPIDATA_TRUST_BUILTIN, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_options_set_proxy(NULL, "", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
+  EXPECT_ERROR(rapidata_options_set_proxy(o, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "proxy_url is NULL");
+  EXPECT_ERROR(rapidata_options_set_proxy(o, bad_utf8, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "UTF-8");
+  EXPECT_ERROR(rapidata_options_set_proxy(o, "http://user:pw-secret@[bad", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "proxy URL");
+  CHECK(rapidata_options_set_proxy(o, "", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_proxy(o, "http://127.0.0.1:3128", NULL) == RAPIDATA_STATUS_OK);
+  log_sink sink;
+  memset(&sink, 0, sizeof sink);
+  EXPECT_ERROR(rapidata_options_set_log_callback(NULL, on_log, &sink, RAPIDATA_LOG_LEVEL_INFO, &e_),
+               RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_options_set_log_callback(o, on_log, &sink, 0, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "log level");
+  EXPECT_ERROR(rapidata_options_set_log_callback(o, on_log, &sink, 5, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "log level");
+  CHECK(rapidata_options_set_log_callback(o, on_log, &sink, RAPIDATA_LOG_LEVEL_DEBUG, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_log_callback(o, NULL, NULL, RAPIDATA_LOG_LEVEL_ERROR, NULL) == RAPIDATA_STATUS_OK);
+  rapidata_options_free(o);
+
+  RapidataStats st;
+  CHECK(rapidata_client_stats(NULL, &st) == RAPIDATA_STATUS_INVALID_ARGUMENT);
+  RapidataClient *c = NULL;
+  CHECK(rapidata_client_new("stats-id", "stats-secret", &c, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_client_stats(c, NULL) == RAPIDATA_STATUS_INVALID_ARGUMENT);
+  memset(&st, 0xff, sizeof st);
+  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK);
+  CHECK(st.cache_hits == 0 && st.token_requests == 0 && st.fetches_failed == 0 && st.last_error_status == 0 &&
+        st.throttled_until_unix_ms == 0);
+  rapidata_free(c);
+}
+
+static RapidataOptions *options_for(const char *id, const char *secret, log_sink *sink) {
+  RapidataOptions *o = NULL;
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_id(o, id, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_secret(o, secret, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_issuer(o, env("RAPTOKEN_TEST_ISSUER"), NULL) == RAPIDATA_STATUS_OK);
   if (sink) CHECK(rapidata_options_set_log_callback(o, on_log, sink, RAPIDATA_LOG_LEVEL_DEBUG, NULL) == RAPIDATA_STATUS_OK);
   return o;
 }
