@@ -2,6 +2,7 @@
 //! a striped counter: each thread writes its own cache line, so counting hits does not make
 //! threads contend (a single shared atomic would). Everything else counts on cold paths.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,33 +24,44 @@ pub struct StripedCounter {
     overflow: Stripe,
 }
 
-/// A thread's stripe index, returned to the pool when the thread exits.
-struct Slot(usize);
-
 static FREE_SLOTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
-
-impl Slot {
-    fn acquire() -> Slot {
-        if let Some(i) = FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-            return Slot(i);
-        }
-        let i = NEXT_SLOT.fetch_add(1, Relaxed);
-        Slot(if i < STRIPES { i } else { OVERFLOW })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        if self.0 != OVERFLOW {
-            // The mutex orders this thread's last stores before the next owner's first load.
-            FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner()).push(self.0);
-        }
-    }
-}
+const UNSET: usize = usize::MAX - 1;
 
 thread_local! {
-    static SLOT: Slot = Slot::acquire();
+    /// This thread's stripe: a const-initialized cell, so reading it is a single load.
+    static SLOT: Cell<usize> = const { Cell::new(UNSET) };
+    /// Created on a thread's first count; when the thread exits it returns the stripe.
+    static RELEASE: SlotRelease = const { SlotRelease };
+}
+
+struct SlotRelease;
+
+impl Drop for SlotRelease {
+    fn drop(&mut self) {
+        let i = SLOT.with(|s| s.replace(OVERFLOW)); // later counts in this thread go to overflow
+        if i < STRIPES {
+            // The mutex orders this thread's last stores before the next owner's first load.
+            FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner()).push(i);
+        }
+    }
+}
+
+#[cold]
+fn acquire_slot() -> usize {
+    let reused = FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let i = reused.unwrap_or_else(|| {
+        let n = NEXT_SLOT.fetch_add(1, Relaxed);
+        if n < STRIPES {
+            n
+        } else {
+            OVERFLOW
+        }
+    });
+    // Registering the destructor can fail while the thread is already exiting: then share.
+    let i = if RELEASE.try_with(|_| ()).is_ok() { i } else { OVERFLOW };
+    SLOT.with(|s| s.set(i));
+    i
 }
 
 impl Default for StripedCounter {
@@ -61,7 +73,11 @@ impl Default for StripedCounter {
 impl StripedCounter {
     #[inline]
     pub fn add(&self) {
-        match SLOT.try_with(|s| s.0).unwrap_or(OVERFLOW) {
+        let mut i = SLOT.with(Cell::get);
+        if i == UNSET {
+            i = acquire_slot();
+        }
+        match i {
             OVERFLOW => {
                 self.overflow.0.fetch_add(1, Relaxed);
             }
