@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 fn main() {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    println!("cargo:rerun-if-changed=src/ffi");
+    // cbindgen reads the whole crate (a pub const anywhere can reach the header).
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
 
     let version = std::env::var("CARGO_PKG_VERSION").unwrap();

@@ -147,11 +147,6 @@ typedef struct RapidataError RapidataError;
 typedef struct RapidataOptions RapidataOptions;
 
 /**
- * Which certificate authorities the client trusts (flags; combine with `|`).
- */
-typedef struct Trust Trust;
-
-/**
  * Facts about the token a call returned.
  */
 typedef struct RapidataTokenInfo {
