@@ -315,8 +315,12 @@ impl Config {
             .or_else(|| var("RAPIDATA_CREDENTIALS_FILE").map(PathBuf::from))
             .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config/rapidata/credentials.json")));
 
-        // A ready token (Rapidata's token-file pattern) comes first, as in the SDK.
-        let credentials = match crate::token_file::source(o.token_file.as_deref(), o.ignore_token_file, &var) {
+        // A ready token (Rapidata's token-file pattern) comes first, as in the SDK, with one
+        // difference: an id and secret given to this client win over RAPIDATA_TOKEN_FILE
+        // (explicit beats environment everywhere else too).
+        let explicit_pair = o.client_id.is_some() || o.client_secret.is_some();
+        let skip_env_token_file = o.ignore_token_file || (explicit_pair && o.token_file.is_none());
+        let credentials = match crate::token_file::source(o.token_file.as_deref(), skip_env_token_file, &var) {
             Some(path) => Credentials::from_token_file(path),
             None => credentials::resolve(
                 o.client_id.as_deref(),
@@ -439,6 +443,14 @@ mod tests {
         assert_eq!(c.token_endpoint.as_deref(), Some("https://x/t"));
         assert!(resolve(&creds(), &[("RAPIDATA_ISSUER", "http://auth.example.com")]).is_err());
         assert!(resolve(&creds(), &[("RAPIDATA_AUTH_METHOD", "kerberos")]).is_err());
+    }
+
+    #[test]
+    fn explicit_credentials_win_over_the_token_file_variable() {
+        let c = resolve(&creds(), &[("RAPIDATA_TOKEN_FILE", "/run/job/token.json")]).unwrap();
+        assert_eq!(c.credentials.source, crate::CredentialSource::Explicit);
+        let c = resolve(&ClientOptions::new(), &[("RAPIDATA_TOKEN_FILE", "/run/job/token.json")]).unwrap();
+        assert!(matches!(c.credentials.source, crate::CredentialSource::TokenFile { .. }));
     }
 
     #[test]
