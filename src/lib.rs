@@ -24,6 +24,7 @@ mod secret;
 pub mod shared_cache;
 pub mod stats;
 pub mod token;
+pub mod timefmt;
 pub mod token_file;
 mod transport;
 mod url;
