@@ -93,7 +93,14 @@ namespace Rapidata.Raptoken.Tests
                        .WithConnectTimeout(TimeSpan.FromSeconds(3))
                        .WithRequestTimeout(TimeSpan.FromSeconds(8))
                        .WithExpiryMargin(TimeSpan.FromSeconds(20))
-                       .WithRefreshAhead(TimeSpan.FromMinutes(2)))
+                       .WithRefreshAhead(TimeSpan.FromMinutes(2))
+                       .WithMaxAttempts(2)
+                       .WithRetryBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1))
+                       .WithMaxRetryAfter(TimeSpan.FromSeconds(10))
+                       .WithDeadline(TimeSpan.FromSeconds(20))
+                       .WithTrust(Trust.System) // with the CA file: the system roots and the test CA
+                       .WithProxy("")
+                       .WithLogCallback((level, line) => { }, RaptokenLogLevel.Debug))
             using (var client = new RaptokenClient(options))
             {
                 var token = client.GetTokenInfo(TimeSpan.Zero);

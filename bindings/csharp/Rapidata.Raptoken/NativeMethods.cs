@@ -112,10 +112,56 @@ namespace Rapidata.Raptoken
         internal static extern RaptokenStatus rapidata_options_set_token_file(OptionsHandle options, byte[] value, out ErrorHandle error);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_max_attempts(OptionsHandle options, uint attempts, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_retry_backoff_ms(
+            OptionsHandle options, uint baseMs, uint maxMs, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_max_retry_after_ms(OptionsHandle options, uint ms, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_deadline_ms(OptionsHandle options, uint ms, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_trust(OptionsHandle options, uint flags, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_proxy(OptionsHandle options, byte[] value, out ErrorHandle error);
+
+        // callback is LogSink.TrampolinePointer or IntPtr.Zero (removes it).
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_log_callback(
+            OptionsHandle options, IntPtr callback, IntPtr userData, uint minLevel, out ErrorHandle error);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_client_stats(ClientHandle client, out Stats stats);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr rapidata_version();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr rapidata_status_name(uint status);
+
+        /// <summary>RapidataStats, field for field.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct Stats
+        {
+            public ulong CacheHits;
+            public ulong TokenRequests;
+            public ulong DiscoveryRequests;
+            public ulong FetchesOk;
+            public ulong FetchesFailed;
+            public ulong Retries;
+            public ulong Throttled;
+            public ulong KeptServing;
+            public long LastErrorUnixMs;
+            public long LastSuccessUnixMs;
+            public long ThrottledUntilUnixMs;
+            public uint LastErrorStatus;
+            public uint LastErrorHttpStatus;
+        }
 
         /// <summary>RapidataTokenInfo, field for field.</summary>
         [StructLayout(LayoutKind.Sequential)]

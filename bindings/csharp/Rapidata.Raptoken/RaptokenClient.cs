@@ -30,6 +30,9 @@ namespace Rapidata.Raptoken
         // rarely change length; if one grows, BUFFER_TOO_SMALL says by how much).
         private int bufferSize = 1024;
 
+        // Warm GetToken calls the memo answered: the library never sees them, Stats adds them.
+        private readonly HitCounter memoHits = new HitCounter();
+
         /// <summary>A client configured by <paramref name="options"/> (which may be disposed afterwards).</summary>
         public RaptokenClient(RaptokenOptions options)
         {
@@ -72,7 +75,10 @@ namespace Rapidata.Raptoken
             ThrowIfDisposed();
             var m = Volatile.Read(ref memo);
             if (m != null && m.Generation == Interlocked.Read(ref generation) && unchecked(m.Deadline - Environment.TickCount) > 0)
+            {
+                memoHits.Add();
                 return m.Token;
+            }
             return Fetch(0).Value;
         }
 
@@ -97,6 +103,7 @@ namespace Rapidata.Raptoken
         {
             if (token == null) throw new ArgumentNullException(nameof(token));
             ThrowIfDisposed();
+            ThrowIfInLogCallback();
             byte[] bytes = Utf8.ToNative(token, nameof(token));
             try
             {
@@ -114,6 +121,21 @@ namespace Rapidata.Raptoken
                 Interlocked.Increment(ref generation);
                 Volatile.Write(ref memo, null);
             }
+        }
+
+        /// <summary>
+        /// A snapshot of the client's counters: cache hits, token and discovery requests, fetches
+        /// that succeeded or failed, retries, throttling, and the last error and success. Cheap
+        /// (reading does not slow callers getting tokens); thread-safe.
+        /// </summary>
+        public RaptokenStats Stats()
+        {
+            ThrowIfDisposed();
+            ThrowIfInLogCallback();
+            NativeMethods.Stats s;
+            var status = NativeMethods.rapidata_client_stats(handle, out s);
+            RaptokenException.Check(status, null);
+            return new RaptokenStats(s, memoHits.Sum());
         }
 
         /// <summary>
@@ -146,6 +168,7 @@ namespace Rapidata.Raptoken
 
         private AccessToken Fetch(uint minValidMs)
         {
+            ThrowIfInLogCallback();
             long gen = Interlocked.Read(ref generation);
             int size = Volatile.Read(ref bufferSize);
             string token;
@@ -213,6 +236,15 @@ namespace Rapidata.Raptoken
         private void ThrowIfDisposed()
         {
             if (handle.IsClosed) throw new ObjectDisposedException(nameof(RaptokenClient));
+        }
+
+        // The C contract: a log callback must not call back into the client (its thread is inside
+        // it, and may hold the lock the call would wait for). Refused for every client: the
+        // binding cannot tell which one is logging.
+        private static void ThrowIfInLogCallback()
+        {
+            if (LogSink.InCallback)
+                throw new InvalidOperationException("a raptoken log callback must not call a RaptokenClient: its thread is inside the library");
         }
 
         private sealed class Memo

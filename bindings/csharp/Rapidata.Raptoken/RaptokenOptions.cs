@@ -105,19 +105,131 @@ namespace Rapidata.Raptoken
         public RaptokenOptions WithTokenFile(string path) =>
             SetText(path, nameof(path), NativeMethods.rapidata_options_set_token_file);
 
+        /// <summary>
+        /// How many attempts one fetch makes, 1 (no retries) to 10 (default 3). Only failures
+        /// worth repeating are retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx,
+        /// and the OAuth errors server_error/temporarily_unavailable; never invalid_client &amp; co.
+        /// </summary>
+        public RaptokenOptions WithMaxAttempts(int attempts)
+        {
+            if (attempts < 0) throw new ArgumentOutOfRangeException(nameof(attempts), "must be between 1 and 10");
+            return SetNumber((uint)attempts, NativeMethods.rapidata_options_set_max_attempts);
+        }
+
+        /// <summary>
+        /// The backoff between attempts: a random wait up to <paramref name="initial"/>·2^(n-1),
+        /// at most <paramref name="max"/> (full jitter); after a failed refresh while the current
+        /// token is still served, the next try comes after 2·initial, doubling up to max.
+        /// Defaults 500 ms and 30 s; initial must be positive and max at least initial.
+        /// </summary>
+        public RaptokenOptions WithRetryBackoff(TimeSpan initial, TimeSpan max)
+        {
+            uint initialMs = Milliseconds(initial, nameof(initial));
+            uint maxMs = Milliseconds(max, nameof(max));
+            lock (gate)
+            {
+                ThrowIfDisposed();
+                ErrorHandle error;
+                RaptokenException.Check(NativeMethods.rapidata_options_set_retry_backoff_ms(handle, initialMs, maxMs, out error), error);
+            }
+            return this;
+        }
+
+        /// <summary>The longest Retry-After honoured (default 60 s): a server asking for longer is called again after this.</summary>
+        public RaptokenOptions WithMaxRetryAfter(TimeSpan max) =>
+            SetNumber(Milliseconds(max, nameof(max)), NativeMethods.rapidata_options_set_max_retry_after_ms);
+
+        /// <summary>
+        /// The overall deadline of one fetch (default 30 s): discovery, every attempt and the
+        /// waits between them. Callers waiting for another thread's fetch wait at most this long
+        /// (plus 1 s). Must be positive.
+        /// </summary>
+        public RaptokenOptions WithDeadline(TimeSpan deadline) =>
+            SetNumber(Milliseconds(deadline, nameof(deadline)), NativeMethods.rapidata_options_set_deadline_ms);
+
+        /// <summary>
+        /// Which roots TLS trusts (default <see cref="Trust.Builtin"/>, or only the CA file when
+        /// one is set). <c>Trust.System</c> with a CA file adds the file to the system roots;
+        /// Builtin combined with System or a CA file makes creating the client throw Config.
+        /// </summary>
+        public RaptokenOptions WithTrust(Trust trust) =>
+            SetNumber((uint)trust, NativeMethods.rapidata_options_set_trust);
+
+        /// <summary>
+        /// The proxy for every request of this client, e.g. "http://proxy.internal:3128"
+        /// (user:password@ allowed; never logged). "" means no proxy even if HTTPS_PROXY is set.
+        /// Unset, ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY decide.
+        /// </summary>
+        public RaptokenOptions WithProxy(string proxyUrl) =>
+            SetText(proxyUrl, nameof(proxyUrl), NativeMethods.rapidata_options_set_proxy);
+
+        /// <summary>
+        /// Sends the library's diagnostics (fetch start and end, retries, throttling, discovery,
+        /// each request at Debug) to <paramref name="callback"/>: lines at
+        /// <paramref name="minLevel"/> or more severe. Lines never contain a secret or a token.
+        /// The callback runs on whatever thread is fetching, possibly several at once, so it must
+        /// be thread-safe; it must not call a <see cref="RaptokenClient"/> (such calls throw
+        /// InvalidOperationException: the thread is inside the library). Exceptions it throws are
+        /// swallowed. Clients created from these options keep it, even after the options are
+        /// disposed. null removes it.
+        /// </summary>
+        public RaptokenOptions WithLogCallback(Action<RaptokenLogLevel, string> callback, RaptokenLogLevel minLevel = RaptokenLogLevel.Info)
+        {
+            lock (gate)
+            {
+                ThrowIfDisposed();
+                var sink = callback == null ? null : new LogSink(callback);
+                try
+                {
+                    ErrorHandle error;
+                    var status = NativeMethods.rapidata_options_set_log_callback(handle,
+                        sink == null ? IntPtr.Zero : LogSink.TrampolinePointer,
+                        sink == null ? IntPtr.Zero : sink.UserData,
+                        (uint)minLevel, out error);
+                    RaptokenException.Check(status, error);
+                }
+                catch
+                {
+                    sink?.Release();
+                    throw;
+                }
+                // The native options no longer point at the previous sink.
+                handle.LogSink?.Release();
+                handle.LogSink = sink;
+            }
+            return this;
+        }
+
         /// <summary>Frees the native builder. Clients created from it keep working.</summary>
-        public void Dispose() => handle.Dispose();
+        public void Dispose()
+        {
+            // Under the lock: every other use of the handle is, so the native free (and the
+            // release of the log callback with it) happens here, never in the middle of a setter.
+            lock (gate) handle.Dispose();
+        }
 
         internal ClientHandle CreateClient()
         {
             lock (gate)
             {
                 ThrowIfDisposed();
-                ClientHandle client;
-                ErrorHandle error;
-                var status = NativeMethods.rapidata_client_new_with_options(handle, out client, out error);
-                RaptokenException.Check(status, error);
-                return client;
+                // The client gets its own reference to the log callback: it may outlive the options.
+                var sink = handle.LogSink;
+                sink?.AddReference();
+                ClientHandle client = null;
+                try
+                {
+                    ErrorHandle error;
+                    var status = NativeMethods.rapidata_client_new_with_options(handle, out client, out error);
+                    RaptokenException.Check(status, error);
+                    client.LogSink = sink;
+                    return client;
+                }
+                catch
+                {
+                    sink?.Release(); // no native client holds it (an invalid handle is never released)
+                    throw;
+                }
             }
         }
 
