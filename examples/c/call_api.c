@@ -6,8 +6,9 @@
  * Credentials: RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_SECRET, else the Python SDK's credentials file.
  * RAPIDATA_ISSUER / RAPIDATA_CA_FILE point the library at another authorization server; this
  * program trusts RAPIDATA_CA_FILE for the API call too. Prints only the first 8 characters of
- * the token: tokens are secrets.
+ * the token (tokens are secrets) and when it expires.
  */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 #include <raptoken.h>
 
 #include <curl/curl.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void print_error(const char *what, RapidataStatus status, RapidataError *error) {
   fprintf(stderr, "%s: %s: %s\n", what, rapidata_status_name(status),
@@ -22,16 +24,16 @@ static void print_error(const char *what, RapidataStatus status, RapidataError *
   rapidata_error_free(error);
 }
 
-/* The current token in a malloc'd string, or NULL. Grows the buffer if the token is longer than
- * expected (the library reports the length it needs). */
-static char *get_token(RapidataClient *client) {
+/* The current token in a malloc'd string, or NULL; its expiry in *info. Grows the buffer if the
+ * token is longer than expected (the library reports the length it needs). */
+static char *get_token(RapidataClient *client, RapidataTokenInfo *info) {
   size_t cap = 2048;
   for (;;) {
     char *buf = malloc(cap);
     if (!buf) return NULL;
     size_t len = 0;
     RapidataError *error = NULL;
-    RapidataStatus status = rapidata_get_token(client, buf, cap, &len, &error);
+    RapidataStatus status = rapidata_get_token_info(client, 0, buf, cap, &len, info, &error);
     if (status == RAPIDATA_STATUS_OK) return buf;
     free(buf);
     if (status != RAPIDATA_STATUS_BUFFER_TOO_SMALL) {
@@ -41,6 +43,13 @@ static char *get_token(RapidataClient *client) {
     rapidata_error_free(error);
     cap = len + 1;
   }
+}
+
+/* Unix milliseconds as ISO 8601 UTC, e.g. 2026-11-28T08:26:06Z. */
+static void format_utc(int64_t unix_ms, char out[32]) {
+  time_t secs = (time_t)(unix_ms / 1000);
+  struct tm tm;
+  if (!gmtime_r(&secs, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm)) snprintf(out, 32, "?");
 }
 
 static size_t discard(char *data, size_t size, size_t n, void *user) {
@@ -102,10 +111,15 @@ int main(void) {
 
   long http = -1;
   for (int attempt = 0; attempt < 2; attempt++) {
-    char *token = get_token(client);
+    RapidataTokenInfo info;
+    char *token = get_token(client, &info);
     if (!token) break;
     http = call_api(api, token);
-    if (attempt == 0) printf("token: %.8s... (%zu characters)\n", token, strlen(token));
+    if (attempt == 0) {
+      char expires[32];
+      format_utc(info.expires_at_unix_ms, expires);
+      printf("token: %.8s... (%zu characters)\nexpires: %s\n", token, strlen(token), expires);
+    }
     /* A 401 means the token was revoked early: drop it (unless already replaced), retry once. */
     if (http == 401) rapidata_invalidate_token(client, token, NULL, NULL);
     memset(token, 0, strlen(token));

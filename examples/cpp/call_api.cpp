@@ -6,14 +6,18 @@
 // Credentials: RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_SECRET, else the Python SDK's credentials file.
 // RAPIDATA_ISSUER / RAPIDATA_CA_FILE point the library at another authorization server; this
 // program trusts RAPIDATA_CA_FILE for the API call too. Prints only the first 8 characters of
-// the token: tokens are secrets.
+// the token (tokens are secrets) and when it expires.
 #include <raptoken.hpp>
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -45,6 +49,16 @@ long get(const std::string& url, const std::string& authorization) {
   return status;
 }
 
+// ISO 8601 UTC, e.g. 2026-11-28T08:26:06Z.
+std::string utc(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  if (gmtime_r(&secs, &tm) == nullptr) return "?";
+  std::ostringstream out;
+  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return out.str();
+}
+
 }  // namespace
 
 int main() {
@@ -58,8 +72,12 @@ int main() {
   try {
     const raptoken::Client client = raptoken::Client::from_env();
     for (int attempt = 0; attempt < 2; ++attempt) {
-      const std::string token = client.token();
-      if (attempt == 0) std::cout << "token: " << token.substr(0, 8) << "... (" << token.size() << " characters)\n";
+      const raptoken::TokenInfo info = client.token_info();
+      const std::string& token = info.token;
+      if (attempt == 0) {
+        std::cout << "token: " << token.substr(0, 8) << "... (" << token.size() << " characters)\n"
+                  << "expires: " << utc(info.expires_at) << '\n';
+      }
       status = get(api, "Bearer " + token);
       if (status != 401) break;
       // The token was revoked early: drop it (unless another thread already did), retry once.

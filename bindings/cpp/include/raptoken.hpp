@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -49,6 +50,31 @@ enum class AuthMethod : std::uint32_t {
   client_secret_basic = RAPIDATA_AUTH_METHOD_CLIENT_SECRET_BASIC,
   client_secret_post = RAPIDATA_AUTH_METHOD_CLIENT_SECRET_POST,
 };
+
+// Which certificate authorities TLS trusts (RapidataTrust): flags, combine with `|`.
+enum class Trust : std::uint32_t {
+  builtin = RAPIDATA_TRUST_BUILTIN,  // Mozilla's roots compiled into the library (the default)
+  system = RAPIDATA_TRUST_SYSTEM,    // SSL_CERT_FILE / SSL_CERT_DIR, else the distribution's bundle
+};
+[[nodiscard]] constexpr Trust operator|(Trust a, Trust b) noexcept {
+  return static_cast<Trust>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
+}
+[[nodiscard]] constexpr Trust operator&(Trust a, Trust b) noexcept {
+  return static_cast<Trust>(static_cast<std::uint32_t>(a) & static_cast<std::uint32_t>(b));
+}
+
+// Severity of a log line (RapidataLogLevel), most severe first.
+enum class LogLevel : std::uint32_t {
+  error = RAPIDATA_LOG_LEVEL_ERROR,  // a fetch failed and no usable token was left
+  warn = RAPIDATA_LOG_LEVEL_WARN,    // retries, throttling, a failed refresh while still serving
+  info = RAPIDATA_LOG_LEVEL_INFO,    // fetch start and end, discovery results
+  debug = RAPIDATA_LOG_LEVEL_DEBUG,  // each request
+};
+
+// Receives one log line (never containing a secret or token). Runs on whichever thread is
+// fetching, possibly several at once: it must be thread-safe and must not call into the Client
+// that logs. The message is valid only during the call. Exceptions it throws are swallowed.
+using LogCallback = std::function<void(LogLevel, std::string_view)>;
 
 // "RAPIDATA_STATUS_OAUTH" etc.; a static string.
 [[nodiscard]] inline const char* status_name(Status s) noexcept {
@@ -107,7 +133,8 @@ class Error : public std::runtime_error {
   Error(RapidataStatus status, ErrorPtr owned)
       : std::runtime_error(message_of(status, owned.get())), details_(std::make_shared<Details>()) {
     const RapidataError* e = owned.get();
-    details_->status = static_cast<Status>(status);
+    // The error's own status when there is one (it equals what the call returned).
+    details_->status = static_cast<Status>(e != nullptr ? rapidata_error_status(e) : status);
     if (e == nullptr) return;  // the library could not build an error object
     if (const char* c = rapidata_error_oauth_code(e)) details_->oauth_code = c;
     if (const char* d = rapidata_error_oauth_description(e)) details_->oauth_description = d;
@@ -165,6 +192,22 @@ inline std::chrono::system_clock::time_point from_unix_ms(std::int64_t ms) {
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(ms)));
 }
+
+// Owns a log callback for the C library. Options and every Client created from them hold a
+// shared reference, so the callback outlives each C client that may call it (the C options
+// may be freed first). The C library gets a pointer to this object as its user_data.
+struct LogSink {
+  LogCallback callback;
+
+  // The C callback. No exception may unwind into the library: anything thrown is dropped.
+  static void trampoline(void* user_data, std::uint32_t level, const char* message) noexcept {
+    try {
+      const auto* sink = static_cast<const LogSink*>(user_data);
+      sink->callback(static_cast<LogLevel>(level), message != nullptr ? std::string_view(message) : std::string_view());
+    } catch (...) {  // a logger must not break token fetching
+    }
+  }
+};
 
 struct OptionsDeleter {
   void operator()(RapidataOptions* o) const noexcept { rapidata_options_free(o); }
@@ -234,6 +277,59 @@ class Options {
     return set(rapidata_options_set_refresh_ahead_ms, detail::to_ms(w, "refresh-ahead window"));
   }
 
+  // Shares one token per client among this user's processes on this host through files of mode
+  // 0600 in `$XDG_CACHE_HOME/raptoken` (else `~/.cache/raptoken`); false turns it off even if
+  // RAPIDATA_SHARED_CACHE is set. This or shared_cache_dir, whichever is called last, wins.
+  Options& shared_cache(bool enabled) & { return set(rapidata_options_set_shared_cache, enabled); }
+  // The shared cache in `dir` (created with mode 0700; an existing one must be private to you).
+  Options& shared_cache_dir(const std::filesystem::path& dir) & {
+    return set_str(rapidata_options_set_shared_cache_dir, dir.string(), "shared cache directory");
+  }
+  // Reads tokens from a JSON file another process keeps fresh (`raptoken maintain --token-file`,
+  // Rapidata's SDK) instead of exchanging credentials; wins over every credential source.
+  Options& token_file(const std::filesystem::path& path) & {
+    return set_str(rapidata_options_set_token_file, path.string(), "token file");
+  }
+  // Attempts per fetch, 1 (no retries) to 10; default 3.
+  Options& max_attempts(std::uint32_t attempts) & { return set(rapidata_options_set_max_attempts, attempts); }
+  // Full-jitter backoff between attempts: random up to base * 2^(n-1), at most `max`.
+  // Defaults 500 ms and 30 s.
+  Options& retry_backoff(std::chrono::milliseconds base, std::chrono::milliseconds max) & {
+    RapidataError* error = nullptr;
+    const RapidataStatus s = rapidata_options_set_retry_backoff_ms(
+        live(), detail::to_ms(base, "retry backoff base"), detail::to_ms(max, "retry backoff maximum"), &error);
+    detail::check(s, error);
+    return *this;
+  }
+  // The longest Retry-After honoured (default 60 s).
+  Options& max_retry_after(std::chrono::milliseconds max) & {
+    return set(rapidata_options_set_max_retry_after_ms, detail::to_ms(max, "max Retry-After"));
+  }
+  // Bounds one whole fetch: discovery, every attempt and the waits between them (default 30 s).
+  Options& deadline(std::chrono::milliseconds d) & {
+    return set(rapidata_options_set_deadline_ms, detail::to_ms(d, "deadline"));
+  }
+  // Which roots TLS trusts. Default builtin, or only the CA file when one is set; a CA file
+  // with Trust::system adds to the system roots. builtin with system or a CA file: the
+  // Client's constructor throws Status::config.
+  Options& trust(Trust flags) & { return set(rapidata_options_set_trust, static_cast<std::uint32_t>(flags)); }
+  // "http://host:port" (user:password@ allowed, never logged); "" means no proxy whatever
+  // HTTPS_PROXY says. Unset, ALL_PROXY / HTTPS_PROXY / HTTP_PROXY and NO_PROXY decide.
+  Options& proxy(std::string_view url) & { return set_str(rapidata_options_set_proxy, url, "proxy"); }
+  // Sends log lines at `min_level` or more severe to `callback` (see LogCallback for the rules);
+  // an empty function removes it. Clients created from these options keep their own reference
+  // to the callback, so they may outlive these options.
+  Options& log_callback(LogCallback callback, LogLevel min_level = LogLevel::info) & {
+    std::shared_ptr<detail::LogSink> sink;
+    if (callback) sink = std::make_shared<detail::LogSink>(detail::LogSink{std::move(callback)});
+    RapidataError* error = nullptr;
+    const RapidataStatus s = rapidata_options_set_log_callback(
+        live(), sink ? &detail::LogSink::trampoline : nullptr, sink.get(), static_cast<std::uint32_t>(min_level), &error);
+    detail::check(s, error);
+    log_ = std::move(sink);  // only now: on failure the C options still point at the old sink
+    return *this;
+  }
+
   // The same setters on a temporary, so `Client(Options().issuer(...).scope(...))` and
   // `auto o = Options().issuer(...);` both work.
   Options&& client_id(std::string_view v) && { return std::move(client_id(v)); }
@@ -249,6 +345,20 @@ class Options {
   Options&& request_timeout(std::chrono::milliseconds v) && { return std::move(request_timeout(v)); }
   Options&& expiry_margin(std::chrono::milliseconds v) && { return std::move(expiry_margin(v)); }
   Options&& refresh_ahead(std::chrono::milliseconds v) && { return std::move(refresh_ahead(v)); }
+  Options&& shared_cache(bool v) && { return std::move(shared_cache(v)); }
+  Options&& shared_cache_dir(const std::filesystem::path& v) && { return std::move(shared_cache_dir(v)); }
+  Options&& token_file(const std::filesystem::path& v) && { return std::move(token_file(v)); }
+  Options&& max_attempts(std::uint32_t v) && { return std::move(max_attempts(v)); }
+  Options&& retry_backoff(std::chrono::milliseconds base, std::chrono::milliseconds max) && {
+    return std::move(retry_backoff(base, max));
+  }
+  Options&& max_retry_after(std::chrono::milliseconds v) && { return std::move(max_retry_after(v)); }
+  Options&& deadline(std::chrono::milliseconds v) && { return std::move(deadline(v)); }
+  Options&& trust(Trust v) && { return std::move(trust(v)); }
+  Options&& proxy(std::string_view v) && { return std::move(proxy(v)); }
+  Options&& log_callback(LogCallback callback, LogLevel min_level = LogLevel::info) && {
+    return std::move(log_callback(std::move(callback), min_level));
+  }
 
   // The C handle, still owned by this object (NULL after a move).
   [[nodiscard]] const RapidataOptions* native_handle() const noexcept { return options_.get(); }
@@ -271,6 +381,10 @@ class Options {
     return set(setter, s.c_str());
   }
 
+  friend class Client;  // takes its own reference to log_
+
+  // Declared before options_, so the C options are freed before the callback they point to.
+  std::shared_ptr<detail::LogSink> log_;
   std::unique_ptr<RapidataOptions, detail::OptionsDeleter> options_;
 };
 
@@ -280,6 +394,23 @@ struct TokenInfo {
   std::chrono::system_clock::time_point expires_at;  // errs early: counted from the request
   std::chrono::system_clock::time_point refresh_at;  // from here on, the next call renews
   std::chrono::milliseconds lifetime{0};             // as granted by the server
+};
+
+// A snapshot of a Client's counters (RapidataStats); all start at 0 when the Client is created.
+struct Stats {
+  std::uint64_t cache_hits = 0;          // answered from the cache without fetching or waiting
+  std::uint64_t token_requests = 0;      // HTTP requests to the token endpoint, retries included
+  std::uint64_t discovery_requests = 0;  // HTTP requests for OpenID discovery
+  std::uint64_t fetches_ok = 0;          // fetches that ended with a new token
+  std::uint64_t fetches_failed = 0;      // fetches that ended with an error, after their retries
+  std::uint64_t retries = 0;             // attempts that repeated a failed one
+  std::uint64_t throttled = 0;           // fetches refused because the server's Retry-After had not passed
+  std::uint64_t kept_serving = 0;        // failed refreshes after which the current token was still served
+  std::optional<std::chrono::system_clock::time_point> last_error;       // when the last fetch failed
+  std::optional<std::chrono::system_clock::time_point> last_success;     // when the last fetch succeeded
+  std::optional<std::chrono::system_clock::time_point> throttled_until;  // no token request before this
+  Status last_error_status = Status::ok;      // of the last failed fetch; ok if none failed
+  std::uint16_t last_error_http_status = 0;   // HTTP status behind it; 0 if it had none
 };
 
 // Gets and keeps bearer tokens. Move-only; using a moved-from Client throws Error
@@ -295,6 +426,7 @@ class Client {
     RapidataError* error = nullptr;
     const RapidataStatus s = rapidata_client_new_with_options(o, &c, &error);
     detail::check(s, error);
+    log_ = options.log_;  // the C client calls it until freed; `options` may go first
     client_.reset(c);
   }
 
@@ -309,7 +441,12 @@ class Client {
   }
 
   Client(Client&&) noexcept = default;
-  Client& operator=(Client&&) noexcept = default;
+  // Frees this object's C client before dropping the log callback it may call.
+  Client& operator=(Client&& other) noexcept {
+    client_ = std::move(other.client_);
+    log_ = std::move(other.log_);
+    return *this;
+  }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
   ~Client() = default;
@@ -355,6 +492,32 @@ class Client {
     detail::wipe(t.data(), t.size());
     detail::check(s, error);
     return dropped;
+  }
+
+  // The client's counters. Cheap: reading them does not slow callers getting tokens.
+  [[nodiscard]] Stats stats() const {
+    RapidataStats st{};
+    const RapidataStatus s = rapidata_client_stats(live(), &st);
+    detail::check(s, nullptr);
+    const auto at = [](std::int64_t ms) -> std::optional<std::chrono::system_clock::time_point> {
+      if (ms <= 0) return std::nullopt;
+      return detail::from_unix_ms(ms);
+    };
+    Stats out;
+    out.cache_hits = st.cache_hits;
+    out.token_requests = st.token_requests;
+    out.discovery_requests = st.discovery_requests;
+    out.fetches_ok = st.fetches_ok;
+    out.fetches_failed = st.fetches_failed;
+    out.retries = st.retries;
+    out.throttled = st.throttled;
+    out.kept_serving = st.kept_serving;
+    out.last_error = at(st.last_error_unix_ms);
+    out.last_success = at(st.last_success_unix_ms);
+    out.throttled_until = at(st.throttled_until_unix_ms);
+    out.last_error_status = static_cast<Status>(st.last_error_status);
+    out.last_error_http_status = static_cast<std::uint16_t>(st.last_error_http_status);
+    return out;
   }
 
   // The C handle, still owned by this object (NULL after a move). For calls this binding lacks.
@@ -416,6 +579,8 @@ class Client {
     }
   }
 
+  // Declared before client_, so the C client is freed before the callback it may call.
+  std::shared_ptr<detail::LogSink> log_;
   std::unique_ptr<RapidataClient, detail::ClientDeleter> client_;
 };
 

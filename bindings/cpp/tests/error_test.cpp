@@ -127,3 +127,60 @@ TEST(Errors, ErrorIsARuntimeErrorAndCheapToCopy) {
     EXPECT_STREQ(copy.what(), e.what());
   }
 }
+
+TEST(Errors, NewOptionsRejectBadValuesAtOnce) {
+  const auto status = [](auto&& f) { return error_of(f).status(); };
+  constexpr auto invalid = raptoken::Status::invalid_argument;
+  EXPECT_EQ(status([] { raptoken::Options().max_attempts(0); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().max_attempts(11); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().retry_backoff(milliseconds(0), milliseconds(10)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().retry_backoff(milliseconds(30), milliseconds(20)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().retry_backoff(milliseconds(-1), milliseconds(20)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().max_retry_after(milliseconds(-1)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().deadline(milliseconds(0)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().deadline(std::chrono::hours(24 * 60)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().trust(raptoken::Trust{}); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().trust(static_cast<raptoken::Trust>(4)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().proxy("http://user:pw-secret@[bad"); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().proxy(std::string_view("http://a\0b", 10)); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().shared_cache_dir(""); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().token_file(""); }), invalid);
+  EXPECT_EQ(status([] { raptoken::Options().log_callback([](raptoken::LogLevel, std::string_view) {},
+                                                         static_cast<raptoken::LogLevel>(0)); }),
+            invalid);
+  EXPECT_EQ(status([] { raptoken::Options().log_callback([](raptoken::LogLevel, std::string_view) {},
+                                                         static_cast<raptoken::LogLevel>(5)); }),
+            invalid);
+  // The proxy's password never appears in the message.
+  EXPECT_EQ(std::string(error_of([] { raptoken::Options().proxy("http://user:pw-secret@[bad"); }).what())
+                .find("pw-secret"),
+            std::string::npos);
+  // Good values are accepted (and chain on a temporary).
+  const raptoken::Options ok = raptoken::Options()
+                                   .max_attempts(1)
+                                   .max_attempts(10)
+                                   .retry_backoff(milliseconds(10), milliseconds(10))
+                                   .max_retry_after(milliseconds(0))
+                                   .deadline(std::chrono::seconds(5))
+                                   .trust(raptoken::Trust::system)
+                                   .proxy("http://127.0.0.1:3128")
+                                   .proxy("")
+                                   .shared_cache(true)
+                                   .shared_cache_dir("relative/dir")
+                                   .shared_cache(false)
+                                   .token_file("/some/token.json")
+                                   .log_callback([](raptoken::LogLevel, std::string_view) {}, raptoken::LogLevel::error)
+                                   .log_callback(nullptr);
+  EXPECT_NE(ok.native_handle(), nullptr);
+}
+
+TEST(Errors, AFailedLogCallbackSetterKeepsTheCurrentCallback) {
+  int calls = 0;
+  raptoken::Options o = test::options_for("basic-15");
+  o.log_callback([&calls](raptoken::LogLevel, std::string_view) { ++calls; });
+  EXPECT_THROW(o.log_callback([](raptoken::LogLevel, std::string_view) {}, static_cast<raptoken::LogLevel>(9)),
+               raptoken::Error);
+  raptoken::Client client(o);
+  EXPECT_FALSE(client.token().empty());
+  EXPECT_GT(calls, 0) << "the first callback must still be installed (and alive)";
+}

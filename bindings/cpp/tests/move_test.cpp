@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -49,6 +51,7 @@ TEST(Move, MovedFromClientThrowsAClearErrorAndIsSafeToDestroy) {
   expect_moved_from([&] { (void)a.token_info(); });
   expect_moved_from([&] { (void)a.authorization_header(); });
   expect_moved_from([&] { a.invalidate(token); });
+  expect_moved_from([&] { (void)a.stats(); });
   EXPECT_EQ(test::token_requests("basic-20"), 1);
 }  // a (moved-from) and b are destroyed here: the sanitizer build checks for double frees
 
@@ -73,6 +76,12 @@ TEST(Move, MovedFromOptionsThrowAClearError) {
   raptoken::Options p = std::move(o);
   expect_moved_from([&] { o.issuer("https://auth.example.com"); });  // NOLINT(bugprone-use-after-move)
   expect_moved_from([&] { raptoken::Client c(o); });
+  expect_moved_from([&] { o.max_attempts(2); });
+  expect_moved_from([&] { o.deadline(std::chrono::seconds(1)); });
+  expect_moved_from([&] { o.trust(raptoken::Trust::system); });
+  expect_moved_from([&] { o.proxy(""); });
+  expect_moved_from([&] { o.shared_cache(true); });
+  expect_moved_from([&] { o.log_callback([](raptoken::LogLevel, std::string_view) {}); });
   p.issuer("https://auth.example.com");  // the moved-to builder works
 }
 

@@ -5,6 +5,8 @@
 // (ctest runs tests in parallel within one server run):
 //   basic-1..9, post-1, short-1  token_test     basic-10..19  error_test
 //   basic-20..29                 move_test      slow-1        concurrency_test
+//   basic-30..33                 sharing_test   basic-34..39  resilience_test
+//   basic-50..54                 log_test       basic-55..57  stats_test
 //   basic-40 readme_example;  basic-41..49 run_installed.sh;  basic-63 bench/token_bench
 #pragma once
 
@@ -16,8 +18,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace test {
 
@@ -37,6 +41,62 @@ inline raptoken::Options options_for(const std::string& client_id) {
       .client_id(client_id)
       .client_secret("secret-" + client_id);
 }
+
+// Like options_for, without the test CA: for tests of which roots are trusted.
+inline raptoken::Options options_without_ca(const std::string& client_id) {
+  return raptoken::Options()
+      .issuer(env("RAPTOKEN_TEST_ISSUER"))
+      .client_id(client_id)
+      .client_secret("secret-" + client_id);
+}
+
+// A loopback TCP port that refuses connections for this object's lifetime: bound (so no one
+// else can take it) but not listening, so a connect gets ECONNREFUSED at once.
+class ClosedPort {
+ public:
+  ClosedPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (fd_ < 0) throw std::runtime_error("ClosedPort: socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("ClosedPort: bind failed");
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~ClosedPort() { ::close(fd_); }
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  // "http://127.0.0.1:PORT" (plain http is allowed to loopback hosts).
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+// A fresh private directory, removed with everything in it when this object goes.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "raptoken-cpp-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("TempDir: mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // One plain-HTTP request to the admin API (127.0.0.1 only); returns the response body.
 inline std::string admin(const std::string& method, const std::string& path_and_query) {
