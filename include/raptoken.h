@@ -244,8 +244,9 @@ extern "C" {
  * credentials chain (`RAPIDATA_CLIENT_ID`/`RAPIDATA_CLIENT_SECRET`, then
  * `~/.config/rapidata/credentials.json`). Other settings come from environment variables and
  * defaults. No network I/O happens here: the first `rapidata_get_token` fetches.
- * If `RAPIDATA_TOKEN_FILE` names a token file, the token is read from it instead, as in
- * Rapidata's SDK (see `rapidata_options_set_token_file`).
+ * With NULL, NULL and `RAPIDATA_TOKEN_FILE` set, the token is read from that file instead
+ * (Rapidata's token-file pattern, see `rapidata_options_set_token_file`); explicit
+ * credentials win over that variable.
  *
  * On success the caller owns `*out_client` and frees it with `rapidata_free`.
  * Statuses: OK; INVALID_ARGUMENT (NULL `out_client`, one of id/secret NULL, invalid UTF-8,
@@ -518,8 +519,9 @@ enum RapidataStatus rapidata_options_set_shared_cache_dir(struct RapidataOptions
  * Reads the token from a JSON file that another process keeps fresh (Rapidata's token-file
  * pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what
  * `raptoken maintain --token-file` and the Python SDK write) instead of exchanging client
- * credentials, which are then not needed. It wins over every other credential source, as the
- * environment variable `RAPIDATA_TOKEN_FILE` does; the file is re-read when its token nears
+ * credentials, which are then not needed. It wins over every other credential source
+ * (the environment variable `RAPIDATA_TOKEN_FILE` yields only to explicit client
+ * credentials); the file is re-read when its token nears
  * expiry. The string is copied; the file is first read by the first `rapidata_get_token`,
  * which returns CONFIG if it is missing, malformed, writable by others or expired.
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path.

@@ -44,8 +44,9 @@ fn create(options: &ClientOptions, out_client: *mut *mut RapidataClient) -> FfiR
 /// credentials chain (`RAPIDATA_CLIENT_ID`/`RAPIDATA_CLIENT_SECRET`, then
 /// `~/.config/rapidata/credentials.json`). Other settings come from environment variables and
 /// defaults. No network I/O happens here: the first `rapidata_get_token` fetches.
-/// If `RAPIDATA_TOKEN_FILE` names a token file, the token is read from it instead, as in
-/// Rapidata's SDK (see `rapidata_options_set_token_file`).
+/// With NULL, NULL and `RAPIDATA_TOKEN_FILE` set, the token is read from that file instead
+/// (Rapidata's token-file pattern, see `rapidata_options_set_token_file`); explicit
+/// credentials win over that variable.
 ///
 /// On success the caller owns `*out_client` and frees it with `rapidata_free`.
 /// Statuses: OK; INVALID_ARGUMENT (NULL `out_client`, one of id/secret NULL, invalid UTF-8,

@@ -51,8 +51,9 @@ pub extern "C" fn rapidata_options_set_shared_cache_dir(
 /// Reads the token from a JSON file that another process keeps fresh (Rapidata's token-file
 /// pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what
 /// `raptoken maintain --token-file` and the Python SDK write) instead of exchanging client
-/// credentials, which are then not needed. It wins over every other credential source, as the
-/// environment variable `RAPIDATA_TOKEN_FILE` does; the file is re-read when its token nears
+/// credentials, which are then not needed. It wins over every other credential source
+/// (the environment variable `RAPIDATA_TOKEN_FILE` yields only to explicit client
+/// credentials); the file is re-read when its token nears
 /// expiry. The string is copied; the file is first read by the first `rapidata_get_token`,
 /// which returns CONFIG if it is missing, malformed, writable by others or expired.
 /// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path.
