@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Net.Http;
 using Rapidata.Raptoken;
 
@@ -27,9 +28,11 @@ namespace RaptokenExample
                 {
                     using (var response = http.GetAsync(api).GetAwaiter().GetResult())
                         Console.WriteLine("GET " + api + ": " + (int)response.StatusCode + " " + response.ReasonPhrase);
-                    // Never print a whole token: it is a secret.
-                    string token = tokens.GetToken();
-                    Console.WriteLine("token: " + token.Substring(0, Math.Min(8, token.Length)) + "...");
+                    // The token the handler used, with its expiry (no new request). Never print a
+                    // whole token: it is a secret.
+                    AccessToken token = tokens.GetTokenInfo(TimeSpan.Zero);
+                    Console.WriteLine("token: " + token.Value.Substring(0, Math.Min(8, token.Value.Length)) + "...");
+                    Console.WriteLine("expires: " + token.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
                     return 0;
                 }
             }

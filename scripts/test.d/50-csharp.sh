@@ -41,6 +41,16 @@ if [ "$in_server" = 0 ]; then
     echo "RaptokenOptions lacks: $unmirrored"
     exit 1
   fi
+  # And NativeMethods declares every function of the header, but two the binding covers otherwise:
+  # rapidata_get_token (GetToken uses rapidata_get_token_info, a superset) and
+  # rapidata_error_status (the status is each call's return value).
+  undeclared=$(comm -23 <(grep -oE '\brapidata_[a-z_]+\(' include/raptoken.h | tr -d '(' | sort -u) \
+                        <(grep -oE 'rapidata_[a-z_]+' $cs/Rapidata.Raptoken/NativeMethods.cs | sort -u) |
+               grep -vxE 'rapidata_get_token|rapidata_error_status' || true)
+  if [ -n "$undeclared" ]; then
+    echo "NativeMethods lacks: $undeclared"
+    exit 1
+  fi
   mapfile -t lib_sources < <(find "$cs/Rapidata.Raptoken" -name '*.cs' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
   echo "csharp: compiling ${#lib_sources[@]} library sources (the csproj's Compile glob)"
 
@@ -56,6 +66,10 @@ if [ "$in_server" = 0 ]; then
   mcs "${mcs_flags[@]}" -optimize+ -target:exe -r:"$out/Rapidata.Raptoken.dll" \
     -out:"$out/bench.exe" $cs/Rapidata.Raptoken.Bench/*.cs
   cp "$nunit_dll" "$out/"
+  # For LogCallbackTests: a pthread the runtime did not create fetches, so the log callback is
+  # entered from a foreign thread.
+  cc -shared -fPIC -O2 -Wall -Werror -Iinclude -o "$out/libraptoken_cs_native_thread.so" \
+    $cs/testing/native-thread.c -Ltarget/release -lraptoken -lpthread
 
   exec testing/with-oidc-server.sh timeout 240 bash "$0" --with-server
 fi
@@ -71,7 +85,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export LD_LIBRARY_PATH="$root/target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$root/target/release:$root/$out${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # Mono's HttpClient cannot check an ECDSA chain from a private CA (its managed X509Chain has no
 # ECDSA), and the test server's certificates are ECDSA: the C# HttpClient calls reach the API
@@ -165,6 +179,8 @@ example_out=$(env -u RAPIDATA_TOKEN_FILE -u RAPIDATA_SHARED_CACHE RAPIDATA_CLIEN
 echo "$example_out"
 grep -Eq '^GET .*: 200 ' <<<"$example_out" || { echo "csharp: the example did not get 200"; exit 1; }
 grep -Eq '^token: [^ ]{8}\.\.\.$' <<<"$example_out" || { echo "csharp: the example must print 8 token characters"; exit 1; }
+grep -Eq '^expires: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' <<<"$example_out" ||
+  { echo "csharp: the example must print the expiry as ISO 8601 UTC"; exit 1; }
 
 # The benchmark, briefly, so it keeps building and running (numbers: see bindings/csharp/README.md).
 RAPTOKEN_BENCH_CLIENT=basic-63 RAPTOKEN_BENCH_SECRET=secret-basic-63 timeout 60 mono "$out/bench.exe" 0.2

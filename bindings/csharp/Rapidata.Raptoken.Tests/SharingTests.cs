@@ -26,7 +26,11 @@ namespace Rapidata.Raptoken.Tests
                 string first, second;
                 // Two clients stand for two processes: the second finds the first one's token.
                 using (var a = shared()) first = a.GetToken();
-                using (var b = shared()) second = b.GetToken();
+                using (var b = shared())
+                {
+                    second = b.GetToken();
+                    Assert.AreEqual(0, b.Stats().TokenRequests, "the second client sent no request");
+                }
                 TokenAssert.Same(first, second);
                 Assert.AreEqual(1, TestEnv.TokenRequests(c.Id));
                 Assert.IsTrue(Directory.Exists(dir));
@@ -80,7 +84,12 @@ namespace Rapidata.Raptoken.Tests
             {
                 string expired = Path.Combine(dir, "expired.json");
                 TestEnv.WritePrivateFile(expired, "{\"access_token\": \"x\", \"token_type\": \"Bearer\", \"expires_at\": 1000}");
-                foreach (var file in new[] { Path.Combine(dir, "missing.json"), expired })
+                // Fresh, but others may write it: anyone could plant a token.
+                string writable = Path.Combine(dir, "group-writable.json");
+                TestEnv.WritePrivateFile(writable, "{\"access_token\": \"x\", \"token_type\": \"Bearer\", \"expires_at\": "
+                    + DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + "}");
+                TestEnv.Chmod(writable, "620");
+                foreach (var file in new[] { Path.Combine(dir, "missing.json"), expired, writable })
                 {
                     using (var o = new RaptokenOptions().WithTokenFile(file))
                     using (var client = new RaptokenClient(o))

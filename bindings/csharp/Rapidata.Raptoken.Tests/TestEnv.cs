@@ -85,8 +85,14 @@ namespace Rapidata.Raptoken.Tests
         internal static void WritePrivateFile(string path, string content)
         {
             using (File.Create(path)) { }
-            if (chmod(path, Convert.ToUInt32("600", 8)) != 0) Assert.Fail("chmod 600 " + path + " failed");
+            Chmod(path, "600");
             File.WriteAllText(path, content);
+        }
+
+        /// <summary>chmod with an octal mode such as "600".</summary>
+        internal static void Chmod(string path, string octalMode)
+        {
+            if (chmod(path, Convert.ToUInt32(octalMode, 8)) != 0) Assert.Fail("chmod " + octalMode + " " + path + " failed");
         }
 
         /// <summary>A new empty directory under the temp directory; delete it when done.</summary>
@@ -95,6 +101,16 @@ namespace Rapidata.Raptoken.Tests
             string dir = Path.Combine(Path.GetTempPath(), "raptoken-cs-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
             return dir;
+        }
+
+        /// <summary>A loopback port nothing listens on (it was free a moment ago).</summary>
+        internal static int ClosedPort()
+        {
+            var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            return port;
         }
 
         [DllImport("libc", SetLastError = true)]
