@@ -40,7 +40,8 @@ namespace Rapidata.Raptoken
             handle = options.CreateClient();
         }
 
-        /// <summary>A client with these credentials; other settings from RAPIDATA_* variables and defaults.</summary>
+        /// <summary>A client with these credentials (they win over RAPIDATA_TOKEN_FILE); other
+        /// settings from RAPIDATA_* variables and defaults.</summary>
         public RaptokenClient(string clientId, string clientSecret)
         {
             if (clientId == null) throw new ArgumentNullException(nameof(clientId));

@@ -98,7 +98,8 @@ namespace Rapidata.Raptoken
 
         /// <summary>
         /// Reads the token from a JSON file another process keeps fresh (Rapidata's token-file
-        /// pattern; wins over every credential source, like RAPIDATA_TOKEN_FILE). The first
+        /// pattern; wins over every other credential source, while the RAPIDATA_TOKEN_FILE
+        /// variable yields to explicit credentials). The first
         /// <see cref="RaptokenClient.GetToken"/> reads it and throws Config if it is missing,
         /// malformed, writable by others or expired.
         /// </summary>
