@@ -34,6 +34,7 @@ type tokenSource struct{ c *Client }
 func (s tokenSource) Token() (*oauth2.Token, error) {
 	if c := s.c; c != nil {
 		if m := c.memo.Load(); m != nil && time.Until(m.until) > 0 {
+			c.hits.add()
 			return m.ot, nil
 		}
 	}

@@ -26,6 +26,23 @@ static uint32_t raptoken_go_get(RapidataClient *c, uint32_t min_valid_ms, char *
 	return (uint32_t)rapidata_get_token_info(c, min_valid_ms, buf, buf_len, &out->len, &out->info, &out->err);
 }
 
+// The log callback: the library calls this shim with the exact RapidataLogCallback signature;
+// it passes the cgo.Handle (smuggled through user_data as an integer) on to the exported Go
+// function raptokenGoLog (log.go). A file with //export may hold only declarations, hence here.
+extern void raptokenGoLog(uintptr_t handle, uint32_t level, char *message);
+
+static void raptoken_go_log_shim(void *user_data, uint32_t level, const char *message) {
+	raptokenGoLog((uintptr_t)user_data, level, (char *)message);
+}
+
+static uintptr_t raptoken_go_log_shim_addr(void) { return (uintptr_t)raptoken_go_log_shim; }
+
+static RapidataStatus raptoken_go_set_log(RapidataOptions *o, uintptr_t handle, uint32_t min_level,
+                                          RapidataError **err) {
+	return rapidata_options_set_log_callback(o, handle ? raptoken_go_log_shim : NULL, (void *)handle,
+	                                         min_level, err);
+}
+
 // Wipes and frees a C copy of a secret.
 static void raptoken_go_free_secret(char *s) {
 	if (s != NULL) {
@@ -38,6 +55,7 @@ static void raptoken_go_free_secret(char *s) {
 import "C"
 
 import (
+	"runtime/cgo"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +84,7 @@ func takeError(st uint32, e *C.RapidataError) *Error {
 		return err
 	}
 	defer C.rapidata_error_free(e)
+	err.Status = Status(C.rapidata_error_status(e)) // the same as st; the error object is the record
 	if m := C.rapidata_error_message(e); m != nil {
 		err.Message = C.GoString(m)
 	}
@@ -80,6 +99,19 @@ func takeError(st uint32, e *C.RapidataError) *Error {
 		err.RetryAfter = time.UnixMilli(ms)
 	}
 	return err
+}
+
+// logShimAddr is the address of the C log callback, for the test that calls it from threads the
+// Go runtime did not create.
+var logShimAddr = uintptr(C.raptoken_go_log_shim_addr())
+
+// setLogCallback installs the shim with handle h as user_data, or removes the callback if h is 0.
+func setLogCallback(o *C.RapidataOptions, h cgo.Handle, minLevel LogLevel) error {
+	var cerr *C.RapidataError
+	if st := uint32(C.raptoken_go_set_log(o, C.uintptr_t(h), C.uint32_t(minLevel), &cerr)); st != C.RAPIDATA_STATUS_OK {
+		return takeError(st, cerr)
+	}
+	return nil
 }
 
 // The Status constants must equal the header's RapidataStatus values: each line fails to compile

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/cgo"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,9 +32,15 @@ type Client struct {
 	// empty memo (a "tombstone"), so a token is never served from here after either.
 	memo atomic.Pointer[memo]
 
+	// hits counts calls the memo answered: the library never sees them, and Stats adds them to
+	// its cache hits. A separate allocation, so that its stripes, written by every call, share no
+	// cache line with the memo pointer, read by every call.
+	hits *hitCounter
+
 	// mu keeps ptr alive during C calls: calls hold it shared, Close holds it exclusively.
 	mu      sync.RWMutex
 	ptr     *C.RapidataClient // nil after Close
+	log     cgo.Handle        // user_data of the log callback, 0 if none; deleted after ptr is freed
 	cleanup runtime.Cleanup
 }
 
@@ -64,16 +71,23 @@ func (t TokenInfo) GoString() string { return t.String() }
 // cleanupsRun counts clients freed by the garbage collector (for tests).
 var cleanupsRun atomic.Int64
 
-func freeForgotten(p *C.RapidataClient) {
-	C.rapidata_free(p)
+// owned is what a Client frees: the C client, then the handle its log callback receives.
+type owned struct {
+	p   *C.RapidataClient
+	log cgo.Handle
+}
+
+func freeForgotten(o owned) {
+	C.rapidata_free(o.p)
+	releaseLog(o.log)
 	cleanupsRun.Add(1)
 }
 
-// wrap takes ownership of a new C client.
-func wrap(p *C.RapidataClient) *Client {
-	c := &Client{ptr: p}
+// wrap takes ownership of a new C client and of the handle its log callback uses (0 if none).
+func wrap(p *C.RapidataClient, log cgo.Handle) *Client {
+	c := &Client{ptr: p, log: log, hits: new(hitCounter)}
 	c.memo.Store(&memo{})
-	c.cleanup = runtime.AddCleanup(c, freeForgotten, p)
+	c.cleanup = runtime.AddCleanup(c, freeForgotten, owned{p, log})
 	return c
 }
 
@@ -90,6 +104,8 @@ func New(opts ...Option) (*Client, error) {
 	if st := uint32(C.rapidata_options_new(&copts)); st != C.RAPIDATA_STATUS_OK {
 		return nil, takeError(st, nil)
 	}
+	// The C options may be freed before the client: the client copies what it needs, and the
+	// log handle passes to the Go Client, which outlives the C client.
 	defer C.rapidata_options_free(copts)
 	b := &builder{p: copts}
 	for _, opt := range opts {
@@ -97,15 +113,17 @@ func New(opts ...Option) (*Client, error) {
 			continue
 		}
 		if err := opt(b); err != nil {
+			releaseLog(b.logHandle)
 			return nil, err
 		}
 	}
 	var p *C.RapidataClient
 	var cerr *C.RapidataError
 	if st := uint32(C.rapidata_client_new_with_options(copts, &p, &cerr)); st != C.RAPIDATA_STATUS_OK {
+		releaseLog(b.logHandle)
 		return nil, takeError(st, cerr)
 	}
-	return wrap(p), nil
+	return wrap(p, b.logHandle), nil
 }
 
 // NewFromEnv creates a client from the environment alone: the credentials chain
@@ -118,7 +136,7 @@ func NewFromEnv() (*Client, error) {
 	if st := uint32(C.rapidata_client_new(nil, nil, &p, &cerr)); st != C.RAPIDATA_STATUS_OK {
 		return nil, takeError(st, cerr)
 	}
-	return wrap(p), nil
+	return wrap(p, 0), nil
 }
 
 // Token returns the current access token, fetching one if none is usable. Concurrent callers
@@ -131,6 +149,7 @@ func (c *Client) Token() (string, error) {
 	if c != nil {
 		// time.Until on a deadline with a monotonic reading reads one clock, not two.
 		if m := c.memo.Load(); m != nil && time.Until(m.until) > 0 {
+			c.hits.add()
 			return m.info.Token, nil
 		}
 	}
@@ -149,6 +168,7 @@ func (c *Client) TokenInfo(minValid time.Duration) (TokenInfo, error) {
 		// The library would return the memoized token while it is before the refresh instant
 		// and (refresh instant <= usable-until) the token has minValid left.
 		if m := c.memo.Load(); m != nil && time.Until(m.until) > minValid {
+			c.hits.add()
 			return m.info, nil
 		}
 	}
@@ -242,5 +262,7 @@ func (c *Client) Close() error {
 	c.cleanup.Stop()
 	C.rapidata_free(c.ptr)
 	c.ptr = nil
+	releaseLog(c.log) // only now: the library no longer calls back
+	c.log = 0
 	return nil
 }

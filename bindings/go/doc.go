@@ -17,7 +17,18 @@
 // The binding keeps one thing of its own: a read-only memo of the token the library last
 // returned, with the library's refresh-ahead instant (RapidataTokenInfo.refresh_at_unix_ms).
 // Until that instant the library would hand out the same token, so Token answers from the memo
-// without a cgo call. Invalidate and Close drop the memo. Nothing else is decided in Go.
+// without a cgo call. Invalidate and Close drop the memo. Nothing else is decided in Go. The
+// calls the memo answers are counted (striped, so goroutines on different cores do not contend),
+// and Stats adds them to the library's cache hits.
+//
+// # Options
+//
+// Every setter of the C options builder has an Option: credentials, issuer or environment, token
+// endpoint, scope, CA file, credentials file, auth method, timeouts, expiry margin and
+// refresh-ahead; retries (WithMaxAttempts, WithRetryBackoff, WithMaxRetryAfter, WithDeadline),
+// TLS roots (WithTrust) and proxy (WithProxy); sharing a token between processes
+// (WithSharedCache, WithSharedCacheDir, WithTokenFile); and diagnostics (WithLogFunc). A test
+// fails when the header gains a function the binding does not use.
 //
 // # Errors
 //

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"math"
+	"runtime/cgo"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Option func(*builder) error
 // builder wraps the C options builder while New applies the options.
 type builder struct {
 	p *C.RapidataOptions
+	// logHandle is the user_data of the log callback (0 if none). The C options only borrow it:
+	// New hands it to the Client, which deletes it after freeing the C client.
+	logHandle cgo.Handle
 }
 
 type stringSetter func(*C.RapidataOptions, *C.char, **C.RapidataError) C.enum_RapidataStatus

@@ -39,9 +39,11 @@ func main() {
 	resp.Body.Close()
 	fmt.Println("status:", resp.Status)
 
-	token, err := client.Token() // the cached token: no second request
+	info, err := client.TokenInfo(0) // the cached token and its expiry: no second request
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("token: %s... (%d characters)\n", token[:min(8, len(token))], len(token))
+	// A token is a secret: show only its first characters.
+	fmt.Printf("token: %s... (%d characters)\n", info.Token[:min(8, len(info.Token))], len(info.Token))
+	fmt.Println("expires:", info.ExpiresAt.UTC().Format(time.RFC3339))
 }

@@ -2,7 +2,7 @@
 # Go: go vet; the binding's tests and examples under -race against the real OIDC provider, then
 # again with GOGC=1 GODEBUG=cgocheck=1 (a GC at nearly every allocation, cgo pointer checks); a
 # benchmark smoke run; and examples/go built as a user would (a module with a replace directive)
-# and run against the local server.
+# and run against the local server (it must print an 8-character token prefix and the expiry).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -33,6 +33,11 @@ out=$("$with_server" bash -c '
 echo "$out"
 grep -qx 'status: 200 OK' <<<"$out" || { echo "examples/go: expected 'status: 200 OK'"; exit 1; }
 grep -Eqx 'token: .{8}\.\.\. \([0-9]+ characters\)' <<<"$out" || { echo "examples/go: expected an 8-character token prefix"; exit 1; }
+# The expiry in ISO 8601 UTC, about an hour away (the test server's token lifetime).
+expires=$(sed -n 's/^expires: \([0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z\)$/\1/p' <<<"$out")
+[ -n "$expires" ] || { echo "examples/go: expected 'expires: YYYY-MM-DDTHH:MM:SSZ'"; exit 1; }
+left=$(( $(date -u -d "$expires" +%s) - $(date -u +%s) ))
+(( left > 3000 && left <= 3600 )) || { echo "examples/go: expires $expires is $left s away, want about 1 h"; exit 1; }
 if ldd "$root/target/go/raptoken-example" | grep -q libraptoken; then
   echo "examples/go: the program depends on libraptoken.so; it should link the static archive"; exit 1
 fi
