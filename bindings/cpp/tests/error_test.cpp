@@ -15,17 +15,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// Runs `f`, which must throw raptoken::Error, and returns that error.
-template <typename F>
-raptoken::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const raptoken::Error& e) {
-    return e;
-  }
-  throw std::runtime_error("expected a raptoken::Error, got none");
-}
-
 void clear_credentials_env() {
   ::unsetenv("RAPIDATA_CLIENT_ID");
   ::unsetenv("RAPIDATA_CLIENT_SECRET");
@@ -37,7 +26,7 @@ void clear_credentials_env() {
 
 TEST(Errors, InvalidClientIsAnOAuthErrorWithCodeAnd401) {
   raptoken::Client client(test::options_for("basic-10").client_secret("wrong-secret-basic-10"));
-  const raptoken::Error e = error_of([&] { (void)client.token(); });
+  const raptoken::Error e = test::error_of([&] { (void)client.token(); });
   EXPECT_EQ(e.status(), raptoken::Status::oauth);
   EXPECT_STREQ(raptoken::status_name(e.status()), "RAPIDATA_STATUS_OAUTH");
   EXPECT_EQ(e.oauth_code(), "invalid_client");
@@ -50,7 +39,7 @@ TEST(Errors, InvalidClientIsAnOAuthErrorWithCodeAnd401) {
 
 TEST(Errors, InvalidScopeIsAnOAuthError) {
   raptoken::Client client(test::options_for("basic-11").scope("openid not-a-scope"));
-  const raptoken::Error e = error_of([&] { (void)client.token(); });
+  const raptoken::Error e = test::error_of([&] { (void)client.token(); });
   EXPECT_EQ(e.status(), raptoken::Status::oauth);
   EXPECT_EQ(e.oauth_code(), "invalid_scope");
   EXPECT_NE(e.oauth_description().find("not-a-scope"), std::string::npos);
@@ -59,7 +48,7 @@ TEST(Errors, InvalidScopeIsAnOAuthError) {
 
 TEST(Errors, WrongCaIsATransportError) {
   raptoken::Client client(test::options_for("basic-12").ca_file(test::env("RAPTOKEN_TEST_WRONG_CA_FILE")));
-  const raptoken::Error e = error_of([&] { (void)client.token(); });
+  const raptoken::Error e = test::error_of([&] { (void)client.token(); });
   EXPECT_EQ(e.status(), raptoken::Status::transport);
   EXPECT_EQ(e.http_status(), 0);
   EXPECT_EQ(test::token_requests("basic-12"), 0) << "no request may pass an untrusted TLS handshake";
@@ -67,7 +56,7 @@ TEST(Errors, WrongCaIsATransportError) {
 
 TEST(Errors, NoCredentialsAnywhereIsNoCredentials) {
   clear_credentials_env();
-  const raptoken::Error e = error_of([] {
+  const raptoken::Error e = test::error_of([] {
     raptoken::Client client(raptoken::Options().issuer(test::env("RAPTOKEN_TEST_ISSUER")));
   });
   EXPECT_EQ(e.status(), raptoken::Status::no_credentials);
@@ -76,38 +65,38 @@ TEST(Errors, NoCredentialsAnywhereIsNoCredentials) {
 
 TEST(Errors, FromEnvWithoutCredentialsIsNoCredentials) {
   clear_credentials_env();
-  const raptoken::Error e = error_of([] { (void)raptoken::Client::from_env(); });
+  const raptoken::Error e = test::error_of([] { (void)raptoken::Client::from_env(); });
   EXPECT_EQ(e.status(), raptoken::Status::no_credentials);
 }
 
 TEST(Errors, BadIssuerIsInvalidArgument) {
   for (const char* bad : {"ftp://auth.example.com", "http://auth.example.com", "not a url"}) {
-    const raptoken::Error e = error_of([&] { raptoken::Options().issuer(bad); });
+    const raptoken::Error e = test::error_of([&] { raptoken::Options().issuer(bad); });
     EXPECT_EQ(e.status(), raptoken::Status::invalid_argument) << bad;
   }
 }
 
 TEST(Errors, EmbeddedNulIsInvalidArgumentNotTruncation) {
   const std::string_view with_nul("https://localhost\0.evil", 23);
-  const raptoken::Error e = error_of([&] { raptoken::Options().issuer(with_nul); });
+  const raptoken::Error e = test::error_of([&] { raptoken::Options().issuer(with_nul); });
   EXPECT_EQ(e.status(), raptoken::Status::invalid_argument);
   raptoken::Client client(test::options_for("basic-13"));
-  EXPECT_EQ(error_of([&] { client.invalidate(std::string_view("a\0b", 3)); }).status(),
+  EXPECT_EQ(test::error_of([&] { client.invalidate(std::string_view("a\0b", 3)); }).status(),
             raptoken::Status::invalid_argument);
 }
 
 TEST(Errors, UnrepresentableDurationsAreInvalidArgument) {
-  EXPECT_EQ(error_of([] { raptoken::Options().connect_timeout(milliseconds(-1)); }).status(),
+  EXPECT_EQ(test::error_of([] { raptoken::Options().connect_timeout(milliseconds(-1)); }).status(),
             raptoken::Status::invalid_argument);
-  EXPECT_EQ(error_of([] { raptoken::Options().request_timeout(milliseconds(1LL << 33)); }).status(),
+  EXPECT_EQ(test::error_of([] { raptoken::Options().request_timeout(milliseconds(1LL << 33)); }).status(),
             raptoken::Status::invalid_argument);
   // 0 is representable but the library rejects it.
-  EXPECT_EQ(error_of([] { raptoken::Options().connect_timeout(milliseconds(0)); }).status(),
+  EXPECT_EQ(test::error_of([] { raptoken::Options().connect_timeout(milliseconds(0)); }).status(),
             raptoken::Status::invalid_argument);
 }
 
 TEST(Errors, ClientIdWithoutSecretIsInvalidArgument) {
-  const raptoken::Error e = error_of([] {
+  const raptoken::Error e = test::error_of([] {
     raptoken::Client client(raptoken::Options().issuer(test::env("RAPTOKEN_TEST_ISSUER")).client_id("basic-14"));
   });
   EXPECT_EQ(e.status(), raptoken::Status::invalid_argument);
@@ -129,7 +118,7 @@ TEST(Errors, ErrorIsARuntimeErrorAndCheapToCopy) {
 }
 
 TEST(Errors, NewOptionsRejectBadValuesAtOnce) {
-  const auto status = [](auto&& f) { return error_of(f).status(); };
+  const auto status = [](auto&& f) { return test::error_of(f).status(); };
   constexpr auto invalid = raptoken::Status::invalid_argument;
   EXPECT_EQ(status([] { raptoken::Options().max_attempts(0); }), invalid);
   EXPECT_EQ(status([] { raptoken::Options().max_attempts(11); }), invalid);
@@ -152,7 +141,7 @@ TEST(Errors, NewOptionsRejectBadValuesAtOnce) {
                                                          static_cast<raptoken::LogLevel>(5)); }),
             invalid);
   // The proxy's password never appears in the message.
-  EXPECT_EQ(std::string(error_of([] { raptoken::Options().proxy("http://user:pw-secret@[bad"); }).what())
+  EXPECT_EQ(std::string(test::error_of([] { raptoken::Options().proxy("http://user:pw-secret@[bad"); }).what())
                 .find("pw-secret"),
             std::string::npos);
   // Good values are accepted (and chain on a temporary).

@@ -14,16 +14,6 @@ using std::chrono::steady_clock;
 
 namespace {
 
-template <typename F>
-raptoken::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const raptoken::Error& e) {
-    return e;
-  }
-  throw std::runtime_error("expected a raptoken::Error, got none");
-}
-
 // The proxy variables this process inherited must not decide these tests.
 void clear_proxy_env() {
   for (const char* v : {"ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
@@ -42,7 +32,7 @@ TEST(Retries, ARefusedConnectionIsRetriedMaxAttemptsTimes) {
                               .client_secret("retry-secret-value")
                               .max_attempts(2)
                               .retry_backoff(milliseconds(10), milliseconds(20)));
-  const raptoken::Error e = error_of([&] { (void)client.token(); });
+  const raptoken::Error e = test::error_of([&] { (void)client.token(); });
   EXPECT_EQ(e.status(), raptoken::Status::transport);
   EXPECT_EQ(std::string(e.what()).find("retry-secret-value"), std::string::npos);
   const raptoken::Stats st = client.stats();
@@ -69,7 +59,7 @@ TEST(Retries, TheDeadlineEndsAFetchWhoseBackoffsWouldTakeMinutes) {
                               .retry_backoff(seconds(60), seconds(60))
                               .deadline(milliseconds(300)));
   const auto start = steady_clock::now();
-  const raptoken::Error e = error_of([&] { (void)client.token(); });
+  const raptoken::Error e = test::error_of([&] { (void)client.token(); });
   const auto took = steady_clock::now() - start;
   EXPECT_EQ(e.status(), raptoken::Status::transport);
   // A bound on correctness, not a speed goal: 30x the deadline, far below one backoff.
@@ -84,7 +74,7 @@ TEST(Trust, SystemRootsDoNotKnowTheTestCa) {
   ::unsetenv("SSL_CERT_FILE");
   ::unsetenv("SSL_CERT_DIR");
   raptoken::Client client(test::options_without_ca("basic-34").trust(raptoken::Trust::system));
-  const raptoken::Error e = error_of([&] { (void)client.token(); });
+  const raptoken::Error e = test::error_of([&] { (void)client.token(); });
   EXPECT_EQ(e.status(), raptoken::Status::transport);
   EXPECT_EQ(test::token_requests("basic-34"), 0);
 }
@@ -103,15 +93,15 @@ TEST(Trust, SystemReadsSslCertFile) {
   raptoken::Client client(test::options_without_ca("basic-36").trust(raptoken::Trust::system));
   EXPECT_FALSE(client.token().empty());
   raptoken::Client builtin(test::options_without_ca("basic-36").trust(raptoken::Trust::builtin));
-  EXPECT_EQ(error_of([&] { (void)builtin.token(); }).status(), raptoken::Status::transport);
+  EXPECT_EQ(test::error_of([&] { (void)builtin.token(); }).status(), raptoken::Status::transport);
   EXPECT_EQ(test::token_requests("basic-36"), 1);
 }
 
 TEST(Trust, BuiltinCannotBeCombinedWithSystemOrACaFile) {
   const auto make = [](raptoken::Options o) { raptoken::Client c(o); };
-  EXPECT_EQ(error_of([&] { make(test::options_for("basic-37").trust(raptoken::Trust::builtin)); }).status(),
+  EXPECT_EQ(test::error_of([&] { make(test::options_for("basic-37").trust(raptoken::Trust::builtin)); }).status(),
             raptoken::Status::config);
-  EXPECT_EQ(error_of([&] {
+  EXPECT_EQ(test::error_of([&] {
               make(test::options_without_ca("basic-37").trust(raptoken::Trust::builtin | raptoken::Trust::system));
             }).status(),
             raptoken::Status::config);
@@ -124,7 +114,7 @@ TEST(Proxy, EmptyMeansNoProxyWhateverTheEnvironmentSays) {
   ASSERT_EQ(::setenv("HTTPS_PROXY", proxy.url().c_str(), 1), 0);
   // Control: the environment's proxy is used (and is down), so "" below is what makes it work.
   raptoken::Client via_env(test::options_for("basic-38").max_attempts(1));
-  EXPECT_EQ(error_of([&] { (void)via_env.token(); }).status(), raptoken::Status::transport);
+  EXPECT_EQ(test::error_of([&] { (void)via_env.token(); }).status(), raptoken::Status::transport);
   raptoken::Client direct(test::options_for("basic-38").proxy(""));
   EXPECT_FALSE(direct.token().empty());
   EXPECT_EQ(test::token_requests("basic-38"), 1);
@@ -134,6 +124,6 @@ TEST(Proxy, AProxyThatIsDownIsATransportErrorAndNothingReachesTheServer) {
   clear_proxy_env();
   const test::ClosedPort proxy;
   raptoken::Client client(test::options_for("basic-39").proxy(proxy.url()).max_attempts(1));
-  EXPECT_EQ(error_of([&] { (void)client.token(); }).status(), raptoken::Status::transport);
+  EXPECT_EQ(test::error_of([&] { (void)client.token(); }).status(), raptoken::Status::transport);
   EXPECT_EQ(test::token_requests("basic-39"), 0);
 }

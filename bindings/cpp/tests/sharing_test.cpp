@@ -29,16 +29,6 @@ void write_token_file(const fs::path& path, const std::string& token, system_clo
   fs::permissions(path, mode, fs::perm_options::replace);
 }
 
-template <typename F>
-raptoken::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const raptoken::Error& e) {
-    return e;
-  }
-  throw std::runtime_error("expected a raptoken::Error, got none");
-}
-
 }  // namespace
 
 TEST(SharedCache, TwoClientsInOneDirectorySendOneRequest) {
@@ -110,14 +100,14 @@ TEST(TokenFile, ExpiredOrWritableByOthersIsAConfigErrorNamingTheFile) {
   write_token_file(path, "expired-token-value", system_clock::from_time_t(1000),
                    fs::perms::owner_read | fs::perms::owner_write);
   raptoken::Client expired(raptoken::Options().token_file(path));
-  raptoken::Error e = error_of([&] { (void)expired.token(); });
+  raptoken::Error e = test::error_of([&] { (void)expired.token(); });
   EXPECT_EQ(e.status(), raptoken::Status::config);
   EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
   EXPECT_EQ(std::string(e.what()).find("expired-token-value"), std::string::npos) << "no token in messages";
 
   write_token_file(path, "fresh-token-value", system_clock::now() + seconds(600), fs::perms::all);
   raptoken::Client open_file(raptoken::Options().token_file(path));
-  e = error_of([&] { (void)open_file.token(); });
+  e = test::error_of([&] { (void)open_file.token(); });
   EXPECT_EQ(e.status(), raptoken::Status::config);
   EXPECT_EQ(std::string(e.what()).find("fresh-token-value"), std::string::npos) << "no token in messages";
 }

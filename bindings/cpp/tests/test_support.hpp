@@ -143,4 +143,15 @@ inline int token_requests(const std::string& client_id) {
   return std::stoi(body.substr(at + key.size()));
 }
 
+// Runs `f`, which must throw raptoken::Error, and returns that error.
+template <typename F>
+raptoken::Error error_of(F&& f) {
+  try {
+    f();
+  } catch (const raptoken::Error& e) {
+    return e;
+  }
+  throw std::runtime_error("expected a raptoken::Error, got none");
+}
+
 }  // namespace test
