@@ -5,11 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-if ! dpkg -s libcurl4-openssl-dev >/dev/null 2>&1; then
-  if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev >/dev/null
-fi
+bash "$root/scripts/apt-ensure.sh" bench libcurl4-openssl-dev
 
 venv="$root/target/bench-venv"
 reqs="$root/bench/py/requirements.txt"
