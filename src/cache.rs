@@ -281,10 +281,14 @@ impl<C: Clock> TokenCache<C> {
                     flight.in_flight = true;
                     self.renewing.store(true, Ordering::Relaxed);
                     drop(flight);
-                    return Ok(match self.run_fetch(fetch) {
-                        Ok(new) => use_token(&new),
-                        Err(_) => use_token(tok),
-                    });
+                    return match self.run_fetch(fetch) {
+                        Ok(new) => Ok(use_token(&new)),
+                        // Whether the current token still serves is decided now, when the call
+                        // returns: the renewal may have outlived it. Callers that joined this
+                        // fetch got the same error, so one fetch gives one answer.
+                        Err(e) if !tok.satisfies(self.clock.now(), min_valid) => Err(e),
+                        Err(_) => Ok(use_token(tok)),
+                    };
                 }
             }
             if let Some(gen) = waited_for {

@@ -170,10 +170,11 @@ impl Client {
 
     /// The token endpoint in use (discovering it if needed).
     pub fn token_endpoint(&self) -> Result<String> {
-        self.token_endpoint_by(Instant::now() + self.config.retry.deadline).map_err(|e| e.redact(&self.redact))
+        let limit = Limit { at: Instant::now() + self.config.retry.deadline, what: Bound::Deadline(self.config.retry.deadline) };
+        self.token_endpoint_by(&limit).map_err(|e| e.redact(&self.redact))
     }
 
-    fn token_endpoint_by(&self, deadline: Instant) -> Result<String> {
+    fn token_endpoint_by(&self, limit: &Limit) -> Result<String> {
         let mut ep = self.endpoint.lock();
         if let Some(e) = ep.as_ref() {
             if self.config.token_endpoint.is_some() {
@@ -181,7 +182,7 @@ impl Client {
             }
             return Ok(e.clone());
         }
-        let timeout = self.budget(deadline)?;
+        let timeout = self.budget(limit)?;
         let url = discovery::discovery_url(&self.config.issuer);
         self.log(LogLevel::Debug, || format!("discovery: GET {url}"));
         Counters::bump(&self.counters.discovery_requests);
@@ -196,20 +197,27 @@ impl Client {
 
     /// One fetch with retries, no cache (the cache calls this when it needs a token).
     pub fn fetch(&self) -> Result<Fetched> {
-        self.fetch_with(false)
+        self.fetch_with(None)
     }
 
     fn fetch_for(&self, min_valid: Duration) -> Result<Fetched> {
-        // Is this a refresh while the current token still serves this caller?
-        let keeping = self.cache.peek().is_some_and(|t| t.satisfies(Instant::now(), min_valid));
-        self.fetch_with(keeping)
+        // Is this a refresh while the current token still serves this caller? Then it must not
+        // outlive that token: past its usable end the caller would have nothing to fall back on.
+        let keep_until = self.cache.peek().filter(|t| t.satisfies(Instant::now(), min_valid)).map(|t| t.usable_until);
+        self.fetch_with(keep_until)
     }
 
-    fn fetch_with(&self, keeping: bool) -> Result<Fetched> {
+    fn fetch_with(&self, keep_until: Option<Instant>) -> Result<Fetched> {
         if let CredentialSource::TokenFile { path } = &self.config.credentials.source {
             return crate::token_file::read(path);
         }
         let start = Instant::now();
+        let keeping = keep_until.is_some();
+        let full = Limit { at: start + self.config.retry.deadline, what: Bound::Deadline(self.config.retry.deadline) };
+        let limit = match keep_until {
+            Some(until) if until < full.at => Limit { at: until, what: Bound::CurrentToken },
+            _ => full,
+        };
         // A refresh while a usable token exists makes one attempt: its caller is the only one
         // waiting, and the cache's backoff schedules the next try. Cold fetches retry.
         let attempts = if keeping { 1 } else { self.config.retry.max_attempts };
@@ -217,7 +225,7 @@ impl Client {
             format!("token fetch started for client {} ({})", self.config.credentials.client_id, if keeping { "refresh ahead" } else { "no usable token" })
         });
         let log = |level: LogLevel, msg: &dyn Fn() -> String| self.log(level, msg);
-        let (result, n) = retry::run(&self.config.retry, attempts, &self.throttle, &self.counters, &log, |deadline| self.attempt(deadline));
+        let (result, n) = retry::run(&self.config.retry, limit.at, attempts, &self.throttle, &self.counters, &log, |_| self.attempt(&limit));
         let ms = start.elapsed().as_millis();
         match result {
             Ok(f) => {
@@ -230,9 +238,9 @@ impl Client {
             Err(e) => {
                 let e = e.redact(&self.redact);
                 self.counters.failed(&e);
-                if keeping {
+                let left = keep_until.map(|u| u.saturating_duration_since(Instant::now())).unwrap_or_default();
+                if keeping && !left.is_zero() {
                     Counters::bump(&self.counters.kept_serving);
-                    let left = self.cache.peek().map(|t| t.usable_until.saturating_duration_since(Instant::now())).unwrap_or_default();
                     self.log(LogLevel::Warn, || {
                         format!("token refresh failed after {ms} ms ({}); still serving the current token (usable {:.1} s more); trying again after a backoff", e.message(), left.as_secs_f64())
                     });
@@ -244,22 +252,19 @@ impl Client {
         }
     }
 
-    /// What is left of the deadline for one request, at most the request timeout.
-    fn budget(&self, deadline: Instant) -> Result<Duration> {
-        let left = deadline.saturating_duration_since(Instant::now());
+    /// What is left of the fetch's limit for one request, at most the request timeout.
+    fn budget(&self, limit: &Limit) -> Result<Duration> {
+        let left = limit.at.saturating_duration_since(Instant::now());
         if left < Duration::from_millis(1) {
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!("the fetch's deadline of {} ms passed; raise the deadline or check the network", self.config.retry.deadline.as_millis()),
-            ));
+            return Err(Error::new(ErrorKind::Timeout, limit.passed()));
         }
         Ok(left.min(self.config.request_timeout))
     }
 
     /// One attempt: discovery if needed, then one token request.
-    fn attempt(&self, deadline: Instant) -> Result<Fetched> {
-        let endpoint = self.token_endpoint_by(deadline)?;
-        let timeout = self.budget(deadline)?;
+    fn attempt(&self, limit: &Limit) -> Result<Fetched> {
+        let endpoint = self.token_endpoint_by(limit)?;
+        let timeout = self.budget(limit)?;
         let creds = &self.config.credentials;
         let secret = creds.client_secret.expose();
         let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
@@ -309,6 +314,30 @@ impl Client {
                 let line = Error::new(ErrorKind::Protocol, msg()).redact(&self.redact);
                 l.emit(level, line.message());
             }
+        }
+    }
+}
+
+/// When a fetch must end, and why (for the message when it does).
+struct Limit {
+    at: Instant,
+    what: Bound,
+}
+
+enum Bound {
+    /// The options' deadline for one whole fetch.
+    Deadline(Duration),
+    /// A renewal stops where the token it replaces stops being usable.
+    CurrentToken,
+}
+
+impl Limit {
+    fn passed(&self) -> String {
+        match self.what {
+            Bound::Deadline(d) => {
+                format!("the fetch's deadline of {} ms passed; raise the deadline or check the network", d.as_millis())
+            }
+            Bound::CurrentToken => "the renewal was stopped when the current token stopped being usable; the next call fetches anew".into(),
         }
     }
 }

@@ -148,9 +148,11 @@ impl Throttle {
 }
 
 /// Runs `attempt(deadline)` until it succeeds, fails for good, runs out of attempts, or the
-/// next try would start after the deadline. Returns the outcome and the attempts made.
+/// next try would start after `deadline` (normally now + the policy's deadline; earlier for a
+/// renewal that must not outlive the token it replaces). Returns the outcome and the attempts made.
 pub(crate) fn run<T>(
     policy: &RetryPolicy,
+    deadline: Instant,
     max_attempts: u32,
     throttle: &Throttle,
     counters: &Counters,
@@ -158,7 +160,6 @@ pub(crate) fn run<T>(
     mut attempt: impl FnMut(Instant) -> Result<T>,
 ) -> (Result<T>, u32) {
     let start = Instant::now();
-    let deadline = start + policy.deadline;
     if let Some(e) = throttle.refusal(start) {
         Counters::bump(&counters.throttled);
         log(LogLevel::Warn, &|| format!("throttled: {}", e.message()));
@@ -195,7 +196,7 @@ pub(crate) fn run<T>(
         let wait = policy.backoff(n).max(retry_after.unwrap_or_default());
         if now + wait >= deadline {
             log(LogLevel::Warn, &|| {
-                format!("attempt {n}/{max_attempts} failed ({}); not retrying: waiting {} ms would pass the {} ms deadline", e.message(), wait.as_millis(), policy.deadline.as_millis())
+                format!("attempt {n}/{max_attempts} failed ({}); not retrying: waiting {} ms would pass the deadline ({} ms left)", e.message(), wait.as_millis(), deadline.saturating_duration_since(now).as_millis())
             });
             return (Err(e), n);
         }
@@ -233,7 +234,7 @@ mod tests {
     }
     fn run_seq(p: &RetryPolicy, throttle: &Throttle, errors: Vec<Error>) -> (Result<u32>, u32) {
         let calls = Cell::new(0usize);
-        let r = run(p, p.max_attempts, throttle, &Counters::default(), &|_, _| {}, |_| {
+        let r = run(p, Instant::now() + p.deadline, p.max_attempts, throttle, &Counters::default(), &|_, _| {}, |_| {
             let i = calls.get();
             calls.set(i + 1);
             match errors.get(i) {

@@ -573,3 +573,89 @@ fn logs_describe_a_retried_fetch() {
     }
     assert!(c.client.stats().cache_hits >= 10);
 }
+
+/// Whether `token` (issued by `server`) is still valid by the server's own record, now.
+fn valid_now(server: &FaultServer, token: &str) -> bool {
+    let issued = server.issued();
+    let i = issued.iter().find(|i| i.token == token).expect("a token this server issued");
+    Instant::now() < i.at + i.lifetime
+}
+
+#[test]
+fn a_renewal_that_outlives_the_token_never_serves_it() {
+    // Issue 13, defect 1: a 4 s token (usable 3.6 s, renewed from 2.6 s on); every renewal
+    // stalls. Eight threads call in a loop through the token's end and beyond. No call may
+    // return the token once it expired, judged when the call returns; after that, callers of
+    // the one stalled renewal all get the same error.
+    let c = case("renewal_outlives", FaultServer::start(|_, n| if n == 1 { Action::Token(4) } else { Action::Stall(Duration::from_secs(10)) }), |o| {
+        // Renewals start at 2.6 s and may take 2 s: longer than what is left of the token.
+        o.set_refresh_ahead(Duration::from_secs(1));
+        o.set_request_timeout(Duration::from_secs(2)).unwrap();
+        o.set_deadline(Duration::from_secs(3)).unwrap();
+    });
+    let first = c.expect_ok();
+    let stop = Instant::now() + Duration::from_millis(5500);
+    let client = &c.client;
+    let server = c.server();
+    let first = &first;
+    let results: Vec<(bool, Option<ErrorKind>)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(move || {
+                    let mut seen = Vec::new();
+                    while Instant::now() < stop {
+                        match client.token() {
+                            Ok(t) => {
+                                assert_eq!(&t, first);
+                                // Judged at return: the server's clock says it is still valid.
+                                assert!(valid_now(server, &t), "an expired token was returned");
+                                seen.push((true, None));
+                            }
+                            Err(e) => seen.push((false, Some(e.kind()))),
+                        }
+                        std::thread::sleep(Duration::from_millis(25));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let errors: Vec<ErrorKind> = results.iter().filter_map(|r| r.1).collect();
+    assert!(results.iter().any(|r| r.0), "the token was served while usable");
+    assert!(!errors.is_empty(), "after its end, callers get an error");
+    assert!(errors.iter().all(|k| *k == ErrorKind::Timeout), "one answer per fetch: {errors:?}");
+    // The first renewal stopped where the token stopped being usable, not a second later.
+    assert!(c.log.contains("stopped being usable") || c.log.contains("timed out"), "the renewal's end is logged");
+}
+
+#[test]
+fn the_renewing_caller_gets_the_current_token_only_while_it_is_usable() {
+    // The exact sequence from issue 13: a call at t = 3.0 s of a 4 s token starts the renewal;
+    // the server stalls. The call must not come back with the token after it expired.
+    let c = case("renewing_caller", FaultServer::start(|_, n| if n == 1 { Action::Token(4) } else { Action::Stall(Duration::from_secs(10)) }), |o| {
+        o.set_request_timeout(Duration::from_secs(1)).unwrap();
+        o.set_refresh_ahead(Duration::from_millis(700)); // renewal due from 2.9 s on
+    });
+    let t0 = Instant::now();
+    let first = c.expect_ok();
+    let at = t0 + Duration::from_millis(3000);
+    std::thread::sleep(at.saturating_duration_since(Instant::now())); // move the clock to t = 3.0 s
+    let started = Instant::now();
+    let r = c.client.access_token(Duration::ZERO);
+    let returned = Instant::now();
+    match r {
+        Ok(t) => {
+            assert_eq!(t.secret(), first);
+            assert!(valid_now(c.server(), &first), "returned after the token expired");
+            assert!(SystemTime::now() < t.expires_at, "the reported expiry is in the past");
+        }
+        Err(e) => {
+            c.log.record_error(&e);
+            assert_eq!(e.kind(), ErrorKind::Timeout, "{}", e.message());
+            // Stopped at the token's usable end (3.6 s), not after the 1 s request timeout (4.0 s).
+            assert!(returned - started < Duration::from_millis(900), "{:?}", returned - started);
+        }
+    }
+    assert_eq!(c.tokens(), 2);
+}
