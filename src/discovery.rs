@@ -40,6 +40,17 @@ pub(crate) fn parse_document(body: &[u8], issuer: &str) -> Result<String> {
         .and_then(Value::as_str)
         .ok_or_else(|| Error::protocol("the discovery document has no token_endpoint"))?;
     url::check_secure(endpoint, "the discovered token endpoint").map_err(Error::config)?;
+    // The loopback exception is for URLs the user configured. A document fetched over TLS that
+    // names a plain-http endpoint would send the credentials in clear to whoever holds that
+    // port: from an https issuer, only https endpoints are taken.
+    let issuer_https = url::parse_http_url(issuer).map(|u| u.https).unwrap_or(true);
+    if issuer_https && !url::parse_http_url(endpoint).map(|u| u.https).unwrap_or(false) {
+        return Err(Error::config(format!(
+            "the discovery document of the https issuer '{issuer}' names a plain-http token endpoint '{}'; \
+             refusing to send credentials without TLS (fix the server, or set the token endpoint explicitly)",
+            url::preview(endpoint)
+        )));
+    }
     Ok(endpoint.to_string())
 }
 
@@ -59,6 +70,15 @@ mod tests {
         assert_eq!(parse_document(no_ep, ISS).unwrap_err().kind(), ErrorKind::Protocol);
         let http_ep = br#"{"issuer":"https://auth.rapidata.ai","token_endpoint":"http://auth.rapidata.ai/t"}"#;
         assert_eq!(parse_document(http_ep, ISS).unwrap_err().kind(), ErrorKind::Config);
+        // Issue 13, defect 2: loopback is no exception for a discovered endpoint of an https issuer.
+        let local = "https://127.0.0.1:8443";
+        let http_loopback = br#"{"issuer":"https://127.0.0.1:8443","token_endpoint":"http://127.0.0.1:8443/token"}"#;
+        let e = parse_document(http_loopback, local).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.message().contains("plain-http token endpoint"), "{}", e.message());
+        // A plain-http loopback issuer the user configured may name a loopback http endpoint.
+        let plain = br#"{"issuer":"http://127.0.0.1:9","token_endpoint":"http://127.0.0.1:9/token"}"#;
+        assert_eq!(parse_document(plain, "http://127.0.0.1:9").unwrap(), "http://127.0.0.1:9/token");
         assert_eq!(parse_document(b"<html>", ISS).unwrap_err().kind(), ErrorKind::Protocol);
     }
 }

@@ -63,7 +63,7 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 
 /// URLs are configuration, not secrets, but keep quoted values short. A URL may come from a
 /// server (discovery), so control characters are replaced: a quoted newline could forge log lines.
-fn preview(s: &str) -> String {
+pub(crate) fn preview(s: &str) -> String {
     let mut p: String = s.chars().take(120).map(|c| if c.is_control() { '?' } else { c }).collect();
     if s.chars().count() > 120 {
         p.push_str("...");

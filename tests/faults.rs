@@ -659,3 +659,26 @@ fn the_renewing_caller_gets_the_current_token_only_while_it_is_usable() {
     }
     assert_eq!(c.tokens(), 2);
 }
+
+#[test]
+fn an_https_issuer_never_gets_credentials_sent_over_plain_http() {
+    // Issue 13, defect 2: issuer https://127.0.0.1:PORT whose discovery document names a
+    // plain-http token endpoint on loopback. The credentials must not be sent there.
+    let s = common::server();
+    let dir = std::path::Path::new(&s.ca_file).parent().unwrap().to_path_buf();
+    let plain = FaultServer::script(vec![]);
+    let endpoint = plain.token_endpoint();
+    let tls = fault_server::TlsDocument::start(&dir, move |base| format!(r#"{{"issuer":"{base}","token_endpoint":"{endpoint}"}}"#));
+    let log = Transcript::new("https_issuer_http_endpoint");
+    let secret = "fault-secret-https-issuer-0123";
+    let mut o = options("https_issuer", &tls.base, secret, &log);
+    o.set_ca_file(&s.ca_file).unwrap();
+    let client = Client::new(&o).unwrap();
+    let e = client.token().unwrap_err();
+    log.record_error(&e);
+    assert_eq!(e.kind(), ErrorKind::Config, "{}", e.message());
+    assert!(e.message().contains("plain-http token endpoint"), "{}", e.message());
+    assert_eq!(tls.requests.load(std::sync::atomic::Ordering::SeqCst), 1, "discovery was asked once, not retried");
+    assert_eq!(plain.count("/token"), 0, "nothing was sent over plain http");
+    log.check_and_save(&[secret.into()]);
+}

@@ -433,3 +433,73 @@ impl Transcript {
         std::fs::write(dir.join(format!("{}.secrets", self.name)), secrets.join("\n")).unwrap();
     }
 }
+
+/// An HTTPS server on 127.0.0.1 that answers every request with one fixed JSON document (e.g. a
+/// discovery document the real provider would never serve), using the test provider's
+/// certificate (valid for 127.0.0.1). Counts requests; stops when dropped.
+pub struct TlsDocument {
+    pub base: String,
+    pub requests: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+}
+
+impl TlsDocument {
+    pub fn start(server_dir: &std::path::Path, body: impl Fn(&str) -> String + Send + 'static) -> TlsDocument {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(server_dir.join("server.pem")).unwrap().collect::<Result<_, _>>().unwrap();
+        let key = PrivateKeyDer::from_pem_file(server_dir.join("server-key.pem")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("https://127.0.0.1:{port}");
+        let requests = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, st, b) = (requests.clone(), stop.clone(), base.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(tcp) = conn else { continue };
+                let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                let Ok(tls) = rustls::ServerConnection::new(config.clone()) else { continue };
+                let mut stream = rustls::StreamOwned::new(tls, tcp);
+                // Read the request head (a GET has no body), then answer.
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                r.fetch_add(1, Ordering::SeqCst);
+                let doc = body(&b);
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+                    doc.len()
+                );
+                let _ = stream.write_all(resp.as_bytes());
+                stream.conn.send_close_notify();
+                let _ = stream.flush();
+            }
+        });
+        TlsDocument { base, requests, stop, port }
+    }
+}
+
+impl Drop for TlsDocument {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
