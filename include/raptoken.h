@@ -151,8 +151,9 @@ typedef struct RapidataOptions RapidataOptions;
  */
 typedef struct RapidataTokenInfo {
   /**
-   * When the server says the token expires, in Unix milliseconds (counted from when the
-   * request was sent, so it errs early).
+   * When the token expires, in Unix milliseconds. It errs early: counted from when the
+   * request was sent, never later than a JWT's `exp` claim, and for other tokens a second
+   * (at most half the lifetime) before what `expires_in` says, for servers' whole-second clocks.
    */
   int64_t expires_at_unix_ms;
   /**
@@ -161,7 +162,8 @@ typedef struct RapidataTokenInfo {
    */
   int64_t refresh_at_unix_ms;
   /**
-   * The lifetime the server granted, in milliseconds.
+   * How long the token is usable from its request, in milliseconds: the lifetime the
+   * server granted, shortened as `expires_at_unix_ms` is.
    */
   int64_t lifetime_ms;
 } RapidataTokenInfo;

@@ -83,8 +83,8 @@ pub struct CachedToken {
 
 impl CachedToken {
     fn new(f: Fetched, sent_at: Instant, sent_at_system: SystemTime, margins: &Margins) -> Self {
-        let (hard, window) = margins.for_lifetime(f.lifetime);
-        let usable_until = sent_at + (f.lifetime - hard);
+        let (hard, window) = margins.for_lifetime(f.valid_for);
+        let usable_until = sent_at + (f.valid_for - hard);
         let refresh_at = usable_until - window;
         CachedToken {
             access_token: f.access_token,
@@ -93,7 +93,7 @@ impl CachedToken {
             obtained_at: sent_at,
             usable_until,
             refresh_at,
-            expires_at_system: sent_at_system + f.lifetime,
+            expires_at_system: sent_at_system + f.valid_for,
             refresh_at_system: sent_at_system + (refresh_at - sent_at),
             lifetime: f.lifetime,
             coarse_fresh_until: 0,
@@ -452,7 +452,7 @@ mod tests {
         c.offset_ms.fetch_add(secs * 1000, Ordering::SeqCst);
     }
     fn token(name: &str, secs: u64) -> Result<Fetched> {
-        Ok(Fetched { access_token: Secret::new(name), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(secs), issued_at: None })
+        Ok(Fetched { access_token: Secret::new(name), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(secs), valid_for: Duration::from_secs(secs), issued_at: None })
     }
     fn get(cache: &TokenCache<Arc<FakeClock>>, calls: &AtomicU32, name: &str) -> Result<String> {
         cache.get(Duration::ZERO, || {

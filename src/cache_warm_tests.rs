@@ -39,7 +39,7 @@ fn lagging() -> (Arc<LaggingClock>, TokenCache<Arc<LaggingClock>>) {
 }
 
 fn fetched(name: &str) -> Result<Fetched> {
-    Ok(Fetched { access_token: Secret::new(name), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(3600), issued_at: None })
+    Ok(Fetched { access_token: Secret::new(name), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(3600), valid_for: Duration::from_secs(3600), issued_at: None })
 }
 
 fn get_counting<C: Clock>(cache: &TokenCache<C>, calls: &AtomicU32, name: &str) -> String {

@@ -297,14 +297,22 @@ impl Client {
         let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body, timeout);
         self.diagnostics.token_exchange(&endpoint, sent_at, resp.as_ref().ok());
         let resp = resp?;
-        token::parse_response(resp.status, &resp.body).map_err(|e| {
+        let mut fetched = token::parse_response(resp.status, &resp.body).map_err(|e| {
             let at = resp
                 .retry_after
                 .as_deref()
                 .and_then(|v| crate::transport::parse_retry_after(v, SystemTime::now()))
                 .map(|d| SystemTime::now() + d);
             e.with_retry_after(at)
-        })
+        })?;
+        let (valid_for, skewed) = token::usable_lifetime(fetched.lifetime, fetched.access_token.expose(), sent_at);
+        if skewed {
+            self.log(LogLevel::Warn, || {
+                "the token's exp claim is far earlier than its expires_in: this machine's clock is probably ahead of the server's; using expires_in".to_string()
+            });
+        }
+        fetched.valid_for = valid_for;
+        Ok(fetched)
     }
 
     /// Sends a line to the user's logger, if any, with the secret removed should it appear.

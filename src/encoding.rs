@@ -63,6 +63,33 @@ pub(crate) fn base64_into(out: &mut String, input: &[u8]) {
     }
 }
 
+/// Decodes unpadded base64url (RFC 4648 §5), as JWTs use; `None` for anything else.
+pub(crate) fn base64url_decode(input: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    if input.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    for chunk in input.as_bytes().chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +100,15 @@ mod tests {
         assert_eq!(form_urlencode("abc-._*"), "abc-._*");
         assert_eq!(form_urlencode("ü"), "%C3%BC");
         assert_eq!(form_body(&[("a", "1 2"), ("b", "x&y")]), "a=1+2&b=x%26y");
+    }
+
+    #[test]
+    fn base64url_decodes_what_base64_encodes() {
+        for i in ["", "f", "fo", "foo", "foob", "fooba", "foobar", "\u{ff}\u{fe}?>"] {
+            let url = base64(i.as_bytes()).trim_end_matches('=').replace('+', "-").replace('/', "_");
+            assert_eq!(base64url_decode(&url).unwrap(), i.as_bytes(), "{i}");
+        }
+        assert!(base64url_decode("a").is_none() && base64url_decode("ab+c").is_none() && base64url_decode("ab=c").is_none());
     }
 
     #[test]

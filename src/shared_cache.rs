@@ -265,7 +265,7 @@ impl SharedCache {
             token_type: Cow::Borrowed(&f.token_type),
             scope: f.scope.as_deref().map(Cow::Borrowed),
             issued_at_ms: ms(sent),
-            expires_at_ms: ms(sent + f.lifetime),
+            expires_at_ms: ms(sent + f.valid_for),
         };
         let mut body = Zeroizing::new(Vec::with_capacity(512 + f.access_token.expose().len()));
         serde_json::to_writer(&mut *body, &stored)?;
@@ -343,7 +343,9 @@ fn parse_entry(bytes: &[u8], key: &str, now: SystemTime) -> std::result::Result<
         access_token: Secret::new(s.access_token.as_ref()),
         token_type: "Bearer".into(),
         scope: s.scope.map(Cow::into_owned),
+        // The stored expiry is already the usable one (written from `valid_for`).
         lifetime,
+        valid_for: lifetime,
         issued_at: Some(issued),
     })
 }
@@ -581,6 +583,7 @@ mod tests {
             token_type: "Bearer".into(),
             scope: None,
             lifetime: Duration::from_secs(3600),
+            valid_for: Duration::from_secs(3600),
             issued_at: Some(SystemTime::now() - Duration::from_secs(secs)),
         };
         let min = Duration::from_secs;

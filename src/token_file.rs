@@ -103,7 +103,9 @@ pub(crate) fn parse(bytes: &[u8], now: SystemTime) -> std::result::Result<Fetche
         ));
     }
     let scope = map.get("scope").and_then(Value::as_str).map(str::to_string);
-    Ok(Fetched { access_token: token, token_type: "Bearer".into(), scope, lifetime: left.min(MAX_LIFETIME), issued_at: None })
+    let lifetime = left.min(MAX_LIFETIME);
+    let valid_for = crate::token::bounded_by_exp(lifetime, token.expose(), now);
+    Ok(Fetched { access_token: token, token_type: "Bearer".into(), scope, lifetime, valid_for, issued_at: None })
 }
 
 #[derive(Serialize)]

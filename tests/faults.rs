@@ -390,8 +390,9 @@ fn the_secret_echoed_by_a_server_is_redacted() {
 
 #[test]
 fn keep_serving_while_the_token_is_usable_then_surface_the_error() {
-    // 4 s tokens: usable 3.6 s, renewed from 1.6 s on. After the first, the server fails.
-    let c = case("keep_serving", FaultServer::start(|_, n| if n == 1 { Action::Token(4) } else { status(503) }), |o| {
+    // 5 s tokens (4 s once a second is taken off for whole-second clocks): usable 3.6 s,
+    // renewed from 1.6 s on. After the first, the server fails.
+    let c = case("keep_serving", FaultServer::start(|_, n| if n == 1 { Action::Token(5) } else { status(503) }), |o| {
         o.set_retry_backoff(Duration::from_millis(100), Duration::from_millis(400)).unwrap();
     });
     let first = c.expect_ok();
@@ -583,14 +584,14 @@ fn valid_now(server: &FaultServer, token: &str) -> bool {
 
 #[test]
 fn a_renewal_that_outlives_the_token_never_serves_it() {
-    // Issue 13, defect 1: a 4 s token (usable 3.6 s, renewed from 2.6 s on); every renewal
-    // stalls. Eight threads call in a loop through the token's end and beyond. No call may
-    // return the token once it expired, judged when the call returns; after that, callers of
-    // the one stalled renewal all get the same error.
-    let c = case("renewal_outlives", FaultServer::start(|_, n| if n == 1 { Action::Token(4) } else { Action::Stall(Duration::from_secs(10)) }), |o| {
-        // Renewals start at 2.6 s and may take 2 s: longer than what is left of the token.
+    // Issue 13, defect 1: a 5 s token (counted as 4 s for whole-second clocks: usable 3.6 s,
+    // renewed from 2.6 s on); every renewal stalls. Eight threads call in a loop through the
+    // token's end and beyond. No call may return the token once it expired, judged when the
+    // call returns; after that, callers of the one stalled renewal all get the same error.
+    let c = case("renewal_outlives", FaultServer::start(|_, n| if n == 1 { Action::Token(5) } else { Action::Stall(Duration::from_secs(10)) }), |o| {
+        // Renewals start at 2.6 s and may take 2.5 s: past the token's real end (5 s).
         o.set_refresh_ahead(Duration::from_secs(1));
-        o.set_request_timeout(Duration::from_secs(2)).unwrap();
+        o.set_request_timeout(Duration::from_millis(2500)).unwrap();
         o.set_deadline(Duration::from_secs(3)).unwrap();
     });
     let first = c.expect_ok();
@@ -631,9 +632,10 @@ fn a_renewal_that_outlives_the_token_never_serves_it() {
 
 #[test]
 fn the_renewing_caller_gets_the_current_token_only_while_it_is_usable() {
-    // The exact sequence from issue 13: a call at t = 3.0 s of a 4 s token starts the renewal;
-    // the server stalls. The call must not come back with the token after it expired.
-    let c = case("renewing_caller", FaultServer::start(|_, n| if n == 1 { Action::Token(4) } else { Action::Stall(Duration::from_secs(10)) }), |o| {
+    // The exact sequence from issue 13: a call at t = 3.0 s of a 4 s token (expires_in 5, less
+    // a second for whole-second clocks) starts the renewal; the server stalls. The call must
+    // not come back with the token after it expired.
+    let c = case("renewing_caller", FaultServer::start(|_, n| if n == 1 { Action::Token(5) } else { Action::Stall(Duration::from_secs(10)) }), |o| {
         o.set_request_timeout(Duration::from_secs(1)).unwrap();
         o.set_refresh_ahead(Duration::from_millis(700)); // renewal due from 2.9 s on
     });
@@ -681,4 +683,33 @@ fn an_https_issuer_never_gets_credentials_sent_over_plain_http() {
     assert_eq!(tls.requests.load(std::sync::atomic::Ordering::SeqCst), 1, "discovery was asked once, not retried");
     assert_eq!(plain.count("/token"), 0, "nothing was sent over plain http");
     log.check_and_save(&[secret.into()]);
+}
+
+#[test]
+fn a_jwt_is_never_served_past_its_exp_claim() {
+    // Issue 13, defect 3: 3 s JWTs whose exp is stamped in whole seconds, refresh-ahead off,
+    // requests sent late in a second (.600). expires_at errs early (never after exp) and no
+    // call returns a token past its exp, judged at return.
+    let c = case("jwt_exp", FaultServer::start(|_, _| Action::Jwt(3)), |o| {
+        o.set_refresh_ahead(Duration::ZERO);
+    });
+    let wall = || SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    // Start at .600 of a wall-clock second, as in the report.
+    let into = wall().subsec_millis() as u64;
+    std::thread::sleep(Duration::from_millis((1600 - into) % 1000));
+    let stop = Instant::now() + Duration::from_secs(7);
+    let mut served = 0;
+    while Instant::now() < stop {
+        let t = c.client.access_token(Duration::ZERO).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(valid_now(c.server(), t.secret()), "a token was returned past its exp");
+        let exp = c.server().issued().into_iter().find(|i| i.token == t.secret()).and_then(|i| i.exp).unwrap();
+        assert!(t.expires_at <= exp, "expires_at {:?} is after exp {:?}", t.expires_at, exp);
+        served += 1;
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(c.tokens() >= 3, "tokens were renewed: {}", c.tokens());
+    assert!(served > 100);
+    for i in c.server().issued() {
+        c.extra_secrets.lock().unwrap().push(i.token.split('.').nth(2).unwrap().to_string());
+    }
 }

@@ -18,13 +18,15 @@ pub struct RapidataClient {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RapidataTokenInfo {
-    /// When the server says the token expires, in Unix milliseconds (counted from when the
-    /// request was sent, so it errs early).
+    /// When the token expires, in Unix milliseconds. It errs early: counted from when the
+    /// request was sent, never later than a JWT's `exp` claim, and for other tokens a second
+    /// (at most half the lifetime) before what `expires_in` says, for servers' whole-second clocks.
     pub expires_at_unix_ms: i64,
     /// From this instant on, the next call renews the token. A binding may keep its own copy of
     /// the token until then without asking again.
     pub refresh_at_unix_ms: i64,
-    /// The lifetime the server granted, in milliseconds.
+    /// How long the token is usable from its request, in milliseconds: the lifetime the
+    /// server granted, shortened as `expires_at_unix_ms` is.
     pub lifetime_ms: i64,
 }
 

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 pub enum Action {
     /// A good token response with this `expires_in`.
     Token(u64),
+    /// A JWT-shaped token whose `exp` is stamped as Keycloak does (the issue second, rounded
+    /// down, + lifetime), with `expires_in` = lifetime: `exp` is up to 1 s before `now + expires_in`.
+    Jwt(u64),
     /// Any status, headers and body.
     Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
     /// Half a response, then a TCP reset.
@@ -40,6 +43,8 @@ pub struct Issued {
     pub token: String,
     pub at: Instant,
     pub lifetime: Duration,
+    /// The JWT's exp claim (Action::Jwt only).
+    pub exp: Option<SystemTime>,
 }
 
 type Responder = Box<dyn FnMut(&Request, u64) -> Action + Send>;
@@ -190,7 +195,20 @@ fn serve(mut conn: TcpStream, s: &State, base: &str) {
     match action {
         Action::Token(secs) => {
             let token = format!("fault-token-{}-{}-{:016x}", s.id, s.issued.lock().unwrap().len() + 1, rand64());
-            s.issued.lock().unwrap().push(Issued { token: token.clone(), at: Instant::now(), lifetime: Duration::from_secs(secs) });
+            s.issued.lock().unwrap().push(Issued { token: token.clone(), at: Instant::now(), lifetime: Duration::from_secs(secs), exp: None });
+            let body = format!(r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":{secs}}}"#);
+            write_response(&mut conn, 200, &[("Content-Type", "application/json".into())], body.as_bytes());
+        }
+        Action::Jwt(secs) => {
+            let now = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+            let exp = now.as_secs() + secs;
+            let b64 = |s: &str| base64url(s.as_bytes());
+            let n = s.issued.lock().unwrap().len() + 1;
+            let token = format!("{}.{}.fault-sig-{}-{n}-{:016x}", b64(r#"{"alg":"RS256","typ":"JWT"}"#), b64(&format!(r#"{{"sub":"fault","exp":{exp}}}"#)), s.id, rand64());
+            // Valid until exp, on this machine's clock (the server's).
+            let at = Instant::now() - Duration::from_nanos(now.subsec_nanos() as u64);
+            let exp_at = std::time::UNIX_EPOCH + Duration::from_secs(exp);
+            s.issued.lock().unwrap().push(Issued { token: token.clone(), at, lifetime: Duration::from_secs(secs), exp: Some(exp_at) });
             let body = format!(r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":{secs}}}"#);
             write_response(&mut conn, 200, &[("Content-Type", "application/json".into())], body.as_bytes());
         }
@@ -239,6 +257,19 @@ pub fn reset(conn: &TcpStream) {
     let l = Linger { onoff: 1, linger: 0 };
     // SAFETY: a valid socket and a correctly sized struct linger.
     unsafe { setsockopt(conn.as_raw_fd(), SOL_SOCKET, SO_LINGER, (&l as *const Linger).cast(), 8) };
+}
+
+/// Unpadded base64url, as JWTs use.
+pub fn base64url(input: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for c in input.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..=c.len() {
+            out.push(T[(n >> (18 - 6 * i)) as usize & 63] as char);
+        }
+    }
+    out
 }
 
 pub fn rand64() -> u64 {
