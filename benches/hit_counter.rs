@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use raptoken::cache::{Margins, SystemClock, TokenCache};
-use raptoken::stats::StripedCounter;
-use raptoken::token::Fetched;
+use raptoken::internals::{Fetched, Margins, StripedCounter, SystemClock, TokenCache};
 
 const CALLS: u64 = 5_000_000;
 
@@ -42,7 +40,7 @@ fn best_of(n: usize, f: impl Fn() -> f64) -> f64 {
 fn main() {
     let cache = Arc::new(TokenCache::new(SystemClock, Margins::default(), Duration::from_secs(5)));
     let fetched = || {
-        Ok(Fetched { access_token: raptoken::Secret::new("t".repeat(900)), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(3600), issued_at: None })
+        Ok(Fetched { access_token: raptoken::Secret::new("t".repeat(900)), token_type: "Bearer".into(), scope: None, lifetime: Duration::from_secs(3600), valid_for: Duration::from_secs(3600), issued_at: None })
     };
     cache.get(Duration::ZERO, fetched, |_| ()).unwrap();
     let shared = Arc::new(AtomicU64::new(0));

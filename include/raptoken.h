@@ -383,135 +383,164 @@ enum RapidataStatus rapidata_options_new(struct RapidataOptions **out_options);
 void rapidata_options_free(struct RapidataOptions *options);
 
 /**
- * Sets the client id (UTF-8, non-empty). Set it together with the client secret; setting
- * neither uses the credentials chain.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value.
- * `out_error` may be NULL; on failure a non-NULL `out_error` receives an owned error.
+ * The client id (UTF-8). Set it together with the client secret; setting neither uses the
+ * credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
+ * RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored). The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_client_id(struct RapidataOptions *options,
                                                    const char *client_id,
                                                    struct RapidataError **out_error);
 
 /**
- * Sets the client secret. The library keeps a copy (zeroized when freed); the caller may
- * wipe its own copy right after. Statuses as for `rapidata_options_set_client_id`.
+ * The client secret. The library keeps a copy, zeroized when freed; the caller may wipe its own
+ * copy right after. Default: the credentials chain. Environment: RAPIDATA_CLIENT_SECRET (with
+ * RAPIDATA_CLIENT_ID, as a pair).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_client_secret(struct RapidataOptions *options,
                                                        const char *secret,
                                                        struct RapidataError **out_error);
 
 /**
- * Sets the issuer URL (default `https://auth.rapidata.ai`, or `RAPIDATA_ISSUER`, or
- * `https://auth.<RAPIDATA_ENVIRONMENT>`). Must be https, or http to a loopback host.
- * Statuses: OK; INVALID_ARGUMENT for NULL, invalid UTF-8, a non-http(s) URL or plain http to
- * a remote host.
+ * The authorization server's issuer URL, e.g. `https://auth.rapidata.ai`. Must be https, or http
+ * to a loopback host. Default: https://auth.rapidata.ai. Environment: RAPIDATA_ISSUER (used when
+ * neither the issuer nor the environment option is set; wins over RAPIDATA_ENVIRONMENT). The
+ * string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or a non-http(s) URL or plain
+ * http to a remote host. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_issuer(struct RapidataOptions *options,
                                                 const char *issuer_url,
                                                 struct RapidataError **out_error);
 
 /**
- * Sets a Rapidata environment, a base domain such as "rapidata.ai" or "rabbitdata.ch": the
- * issuer becomes `https://auth.<environment>`. An explicit issuer wins over this.
- * Statuses: OK; INVALID_ARGUMENT for NULL, invalid UTF-8 or something that is not a domain.
+ * A Rapidata environment, a base domain such as `rapidata.ai` or `rabbitdata.ch`: the issuer
+ * becomes `https://auth.<environment>`. An explicit issuer wins over this. Default: rapidata.ai.
+ * Environment: RAPIDATA_ENVIRONMENT (used when no issuer is set anywhere). The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or something that is not a
+ * domain. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_environment(struct RapidataOptions *options,
                                                      const char *environment,
                                                      struct RapidataError **out_error);
 
 /**
- * Sets the token endpoint URL and skips OpenID discovery. Same URL rules as the issuer.
+ * The token endpoint URL; setting it skips OpenID discovery. Same URL rules as the issuer.
+ * Default: discovered from the issuer. Unset, the environment variable RAPIDATA_TOKEN_ENDPOINT
+ * sets it. The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or a non-http(s) URL or plain
+ * http to a remote host. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_token_endpoint(struct RapidataOptions *options,
                                                         const char *url,
                                                         struct RapidataError **out_error);
 
 /**
- * Sets the space-separated scopes (default "openid roles email"); "" sends no scope.
- * Statuses: OK; INVALID_ARGUMENT for NULL, invalid UTF-8 or characters RFC 6749 §3.3 forbids.
+ * The space-separated scopes to request; an empty string sends no scope parameter. Default: openid
+ * roles email. Unset, the environment variable RAPIDATA_SCOPE sets it. The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or characters RFC 6749 §3.3
+ * forbids. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_scope(struct RapidataOptions *options,
                                                const char *scope,
                                                struct RapidataError **out_error);
 
 /**
- * Sets a PEM file whose certificates replace the built-in roots. Read when the client is
- * created: an unreadable or empty file makes `rapidata_client_new_with_options` return CONFIG.
+ * A PEM file whose certificates replace the built-in trust roots (with trust SYSTEM they add to
+ * the system's). It is read when the client is created: an unreadable or empty file makes that
+ * fail with CONFIG. Default: none: the built-in roots. Unset, the environment variable
+ * RAPIDATA_CA_FILE sets it. The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_ca_file(struct RapidataOptions *options,
                                                  const char *pem_path,
                                                  struct RapidataError **out_error);
 
 /**
- * Sets where the credentials chain looks for Rapidata's SDK file (default
- * `$HOME/.config/rapidata/credentials.json`, or `RAPIDATA_CREDENTIALS_FILE`).
+ * Where the credentials chain looks for the credentials file Rapidata's SDK writes. Default:
+ * $HOME/.config/rapidata/credentials.json. Unset, the environment variable
+ * RAPIDATA_CREDENTIALS_FILE sets it. The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_credentials_file(struct RapidataOptions *options,
                                                           const char *path,
                                                           struct RapidataError **out_error);
 
 /**
- * Sets how the client authenticates: a `RapidataAuthMethod` value (passed as an integer so an
- * out-of-range value is an error, not undefined behaviour).
- * Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown method.
+ * How the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK does) or the
+ * id and secret in the form body. A `RapidataAuthMethod` value, passed as an integer so that an
+ * unknown value is an error, not undefined behaviour. Default: client_secret_basic. Unset, the
+ * environment variable RAPIDATA_AUTH_METHOD sets it.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown method. Not thread-safe on one
+ * `options`.
  */
 enum RapidataStatus rapidata_options_set_auth_method(struct RapidataOptions *options,
                                                      uint32_t method,
                                                      struct RapidataError **out_error);
 
 /**
- * Sets the TCP+TLS connect timeout in milliseconds (default 5000). 0 → INVALID_ARGUMENT.
+ * The TCP and TLS connect timeout. Passed in milliseconds. Default: 5 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_connect_timeout_ms(struct RapidataOptions *options,
                                                             uint32_t timeout_ms,
                                                             struct RapidataError **out_error);
 
 /**
- * Sets how long one HTTP request (discovery or token) may take in total, in milliseconds
- * (default 10000). 0 → INVALID_ARGUMENT.
+ * How long one HTTP request (discovery or token) may take in total, connecting included. Passed in
+ * milliseconds. Default: 10 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_request_timeout_ms(struct RapidataOptions *options,
                                                             uint32_t timeout_ms,
                                                             struct RapidataError **out_error);
 
 /**
- * Sets the hard expiry margin in milliseconds: a token is not served once less than this
- * remains. Default min(30 s, 10 % of the token's lifetime); capped at half the lifetime.
+ * The hard expiry margin: a token is not served once less than this remains. Capped at half the
+ * token's lifetime. Passed in milliseconds. Default: min(30 s, 10 % of the lifetime).
+ * Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_expiry_margin_ms(struct RapidataOptions *options,
                                                           uint32_t margin_ms,
                                                           struct RapidataError **out_error);
 
 /**
- * Sets the refresh-ahead window in milliseconds: this long before the expiry margin, one
- * caller renews the token while all others keep getting the current one at once.
- * Default min(5 min, 50 % of lifetime); 0 turns refresh-ahead off.
+ * The refresh-ahead window: this long before the expiry margin, one caller renews the token while
+ * all others keep getting the current one at once. Zero turns refresh-ahead off. Passed in
+ * milliseconds. Default: min(5 min, 50 % of the lifetime).
+ * Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_refresh_ahead_ms(struct RapidataOptions *options,
                                                           uint32_t window_ms,
                                                           struct RapidataError **out_error);
 
 /**
- * Turns the shared token cache on (`true`: in the default directory,
- * `$XDG_CACHE_HOME/raptoken`, else `$HOME/.cache/raptoken`) or off (`false`, even if the
- * environment variable `RAPIDATA_SHARED_CACHE` turns it on). With it on, processes of the same
- * user on this host share one token per client through files of mode 0600 in a directory of
- * mode 0700, and processes that start together send one token request. A directory or file
- * that cannot be used never fails a call: the client then caches in memory only.
- * The last call of this function or `rapidata_options_set_shared_cache_dir` wins.
- * Statuses: OK; INVALID_ARGUMENT if `options` is NULL. Not thread-safe on one `options`.
+ * Shares tokens with this user's other processes on this host (true: in the default directory) or
+ * not (false, even if RAPIDATA_SHARED_CACHE says so). Processes that start together then send one
+ * token request; files are mode 0600 in a directory of mode 0700. A directory or file that cannot
+ * be used never fails a call: the client then caches in memory only. The last call of this or the
+ * shared cache directory setter wins. Default: off. Environment: RAPIDATA_SHARED_CACHE
+ * (1/true/yes/on: on, in the default directory; 0/false/no/off: off; an absolute path: on, in that
+ * directory).
+ * Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_shared_cache(struct RapidataOptions *options,
                                                       bool enabled,
                                                       struct RapidataError **out_error);
 
 /**
- * Turns the shared token cache on in directory `dir` (UTF-8; a relative path is taken from
- * the working directory when the client is created). The directory is created with mode 0700
- * if missing; an existing one must belong to this user and give group and others no access,
- * or it is not used. The string is copied.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path.
- * Not thread-safe on one `options`.
+ * Shares tokens with this user's other processes through files in this directory (a relative path
+ * is taken from the working directory when the client is created). It is created with mode 0700 if
+ * missing; an existing one must belong to this user and give group and others no access, or it is
+ * not used. Default: $XDG_CACHE_HOME/raptoken, else ~/.cache/raptoken. Environment:
+ * RAPIDATA_SHARED_CACHE (an absolute path). The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_shared_cache_dir(struct RapidataOptions *options,
                                                           const char *dir,
@@ -519,35 +548,37 @@ enum RapidataStatus rapidata_options_set_shared_cache_dir(struct RapidataOptions
 
 /**
  * Reads the token from a JSON file that another process keeps fresh (Rapidata's token-file
- * pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what
- * `raptoken maintain --token-file` and the Python SDK write) instead of exchanging client
- * credentials, which are then not needed. It wins over every other credential source
- * (the environment variable `RAPIDATA_TOKEN_FILE` yields only to explicit client
- * credentials); the file is re-read when its token nears
- * expiry. The string is copied; the file is first read by the first `rapidata_get_token`,
- * which returns CONFIG if it is missing, malformed, writable by others or expired.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path.
- * Not thread-safe on one `options`.
+ * pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what `raptoken
+ * maintain --token-file` and the Python SDK write) instead of exchanging client credentials, which
+ * are then not needed. It wins over every other credential source (RAPIDATA_TOKEN_FILE yields only
+ * to explicit client credentials); the file is re-read when its token nears expiry, and first read
+ * by the first token call, which fails with CONFIG if it is missing, malformed, writable by others
+ * or expired. Default: none. Environment: RAPIDATA_TOKEN_FILE (yields to explicit client
+ * credentials). The string is copied.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_token_file(struct RapidataOptions *options,
                                                     const char *path,
                                                     struct RapidataError **out_error);
 
 /**
- * Sets how many attempts one fetch makes, 1 (no retries) to 10 (default 3). Only failures
- * worth repeating are retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and the
- * OAuth errors `server_error`/`temporarily_unavailable`; never `invalid_client` & co.
- * Statuses: OK; INVALID_ARGUMENT for NULL options or a value out of range.
+ * How many attempts one fetch makes, 1 (no retries) to 10. Only failures worth repeating are
+ * retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and the OAuth errors
+ * `server_error`/`temporarily_unavailable`; never `invalid_client` & co. Default: 3.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or a value outside 1 to 10. Not thread-safe on
+ * one `options`.
  */
 enum RapidataStatus rapidata_options_set_max_attempts(struct RapidataOptions *options,
                                                       uint32_t attempts,
                                                       struct RapidataError **out_error);
 
 /**
- * Sets the backoff between attempts: a random wait up to `base_ms * 2^(n-1)`, at most
- * `max_ms` (full jitter). After a failed refresh while the current token is still served, the
- * next try comes after `2 * base_ms`, doubling up to `max_ms`. Defaults 500 and 30000.
- * Statuses: OK; INVALID_ARGUMENT for NULL options, `base_ms == 0` or `max_ms < base_ms`.
+ * The backoff between attempts: a random wait up to `base * 2^(n-1)`, at most `max` (full jitter).
+ * After a failed refresh while the current token is still served, the next try comes after `2 *
+ * base`, doubling up to `max`. Passed in milliseconds. Default: 500 ms, 30 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or a zero base or a max below the base. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_retry_backoff_ms(struct RapidataOptions *options,
                                                           uint32_t base_ms,
@@ -555,38 +586,44 @@ enum RapidataStatus rapidata_options_set_retry_backoff_ms(struct RapidataOptions
                                                           struct RapidataError **out_error);
 
 /**
- * Sets the longest `Retry-After` honoured, in milliseconds (default 60000). A server asking
- * for longer is called again after this. Statuses: OK; INVALID_ARGUMENT for NULL options.
+ * The longest `Retry-After` honoured: a server asking for longer is called again after this.
+ * Passed in milliseconds. Default: 60 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_max_retry_after_ms(struct RapidataOptions *options,
                                                             uint32_t max_ms,
                                                             struct RapidataError **out_error);
 
 /**
- * Sets the overall deadline of one fetch in milliseconds (default 30000): discovery, every
- * attempt and the waits between them. A retry that could only start after it is not made,
- * and callers waiting for another thread's fetch wait at most this long (plus 1 s).
- * Statuses: OK; INVALID_ARGUMENT for NULL options or 0.
+ * The overall deadline of one fetch: discovery, every attempt and the waits between them. A retry
+ * that could only start after it is not made, and callers waiting for another thread's fetch wait
+ * at most this long (plus 1 s). Passed in milliseconds. Default: 30 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_deadline_ms(struct RapidataOptions *options,
                                                      uint32_t deadline_ms,
                                                      struct RapidataError **out_error);
 
 /**
- * Sets which roots TLS trusts: `RapidataTrust` flags combined with `|`. Default: BUILTIN, or
- * only the CA file when one is set. A CA file set together with SYSTEM adds to the system
- * roots. BUILTIN cannot be combined with SYSTEM or a CA file (the client's creation then
- * returns CONFIG). Statuses: OK; INVALID_ARGUMENT for NULL options, 0 or unknown flags.
+ * Which roots TLS trusts: BUILTIN (Mozilla's, compiled in) and/or SYSTEM (`SSL_CERT_FILE`,
+ * `SSL_CERT_DIR`, else the distribution's bundle). Default BUILTIN, or only the CA file when one
+ * is set; a CA file with SYSTEM adds to the system roots. BUILTIN cannot be combined with SYSTEM
+ * or a CA file (creating the client then fails with CONFIG). `RapidataTrust` flags combined with
+ * `|`. Default: builtin, or only the CA file when one is set.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or no flag or unknown flags. Not thread-safe on
+ * one `options`.
  */
 enum RapidataStatus rapidata_options_set_trust(struct RapidataOptions *options,
                                                uint32_t trust_flags,
                                                struct RapidataError **out_error);
 
 /**
- * Sets the proxy for every request of this client, e.g. "http://proxy.internal:3128"
- * (`user:password@` allowed; never logged). "" means no proxy even if `HTTPS_PROXY` is set.
- * Unset, the environment decides: `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, and `NO_PROXY`.
- * Statuses: OK; INVALID_ARGUMENT for NULL, invalid UTF-8 or something that is not a proxy URL.
+ * The proxy for every request of this client, e.g. `http://proxy.internal:3128` (`user:password@`
+ * allowed; never logged). An empty string means no proxy even if `HTTPS_PROXY` is set. Default:
+ * from the environment. Environment: HTTPS_PROXY (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+ * decide when the option is unset).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or something that is not a
+ * proxy URL. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_proxy(struct RapidataOptions *options,
                                                const char *proxy_url,
@@ -616,16 +653,16 @@ enum RapidataStatus rapidata_client_stats(const struct RapidataClient *client,
                                           struct RapidataStats *out_stats);
 
 /**
- * The library's version, e.g. "0.1.0": equals `RAPTOKEN_VERSION` from the header it was built
- * with. Static string: never free it. Thread-safe.
- */
-const char *rapidata_version(void);
-
-/**
  * The name of a status value, e.g. "RAPIDATA_STATUS_OAUTH"; "RAPIDATA_STATUS_UNKNOWN" for
  * values this version does not know. Static string: never free it. Thread-safe.
  */
 const char *rapidata_status_name(uint32_t status);
+
+/**
+ * The library's version, e.g. "0.1.0": equals `RAPTOKEN_VERSION` from the header it was built
+ * with. Static string: never free it. Thread-safe.
+ */
+const char *rapidata_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Token response parser: never panics; a success is a usable token; an error message is
 /// bounded, printable and never quotes a long access_token value from the body.
 pub fn token_response(status: u16, body: &[u8]) {
-    match crate::token::parse_response(status, body) {
+    match crate::fetch::fuzz_parse_response(status, body) {
         Ok(f) => {
             assert!(!f.access_token.is_empty() && f.access_token.expose().bytes().all(|b| b.is_ascii_graphic()));
             assert!(f.lifetime >= Duration::from_secs(1) && f.lifetime <= crate::token::MAX_LIFETIME);
@@ -19,15 +19,15 @@ pub fn token_response(status: u16, body: &[u8]) {
 /// Discovery document parser: never panics; an accepted endpoint is an http(s) URL that is
 /// https unless loopback.
 pub fn discovery_document(body: &[u8], issuer: &str) {
-    match crate::discovery::parse_document(body, issuer) {
-        Ok(endpoint) => assert!(crate::url::check_secure(&endpoint, "endpoint").is_ok()),
+    match crate::fetch::fuzz_parse_document(body, issuer) {
+        Ok(endpoint) => assert!(crate::util::url::check_secure(&endpoint, "endpoint").is_ok()),
         Err(e) => assert!(e.message().len() < 1024 && !e.message().chars().any(char::is_control)),
     }
 }
 
 /// Credentials file parser: never panics, and no error message quotes a client_secret.
 pub fn credentials_file(bytes: &[u8], issuer: &str) {
-    match crate::credentials::parse_file(bytes, issuer) {
+    match crate::sources::credentials::parse_file(bytes, issuer) {
         Ok(Some((id, secret, _))) => assert!(!id.is_empty() && !secret.is_empty()),
         Ok(None) => {}
         Err(m) => {
@@ -44,9 +44,9 @@ pub fn credentials_file(bytes: &[u8], issuer: &str) {
 pub fn retry_after(value: &[u8]) {
     if let Ok(v) = std::str::from_utf8(value) {
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let _ = crate::transport::parse_retry_after(v, now);
-        if let Some(t) = crate::transport::parse_http_date(v) {
-            let _ = crate::retry::fmt_utc(t.max(SystemTime::UNIX_EPOCH));
+        let _ = crate::fetch::transport::parse_retry_after(v, now);
+        if let Some(t) = crate::util::timefmt::parse_http_date(v) {
+            let _ = crate::fetch::retry::fmt_utc(t.max(SystemTime::UNIX_EPOCH));
         }
     }
 }

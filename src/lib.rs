@@ -1,43 +1,75 @@
 //! raptoken: gets and keeps OAuth 2.0 client-credentials bearer tokens for the Rapidata API.
 //!
-//! Layers, bottom up: `config` + `credentials` (what to ask, with which identity), `transport`
-//! + `discovery` + `token` (asking), `cache` (keeping), `client` (the Rust API), `ffi` (the C
-//! ABI that the Go, C++ and C# bindings wrap).
+//! Layers, top down; a module imports only from layers below it (ARCHITECTURE.md, checked by
+//! scripts/check-layout):
+//!
+//! - `ffi`: the C ABI that the Go, C++ and C# bindings wrap;
+//! - `client`: `Client`, which wires the layers below together;
+//! - `options`: what a program sets, the option table, resolution against the environment;
+//! - `cache` (keeping tokens), `fetch` (getting one from the server), `sources` (the SDK's
+//!   credentials and token files): siblings that never import each other;
+//! - `token`: the token as every layer sees it;
+//! - `util`: errors, secrets, encodings, time, files, logging, counters.
+//!
+//! Every module is private; the Rust API is what this file re-exports.
 
-pub mod cache;
-pub mod client;
-mod coarse_clock;
-pub mod config;
-pub mod credentials;
-pub mod diagnostics;
-mod discovery;
-mod encoding;
-pub mod error;
-pub mod ffi;
-mod resolver;
+mod cache;
+mod client;
+mod ffi;
+mod fetch;
+mod options;
+mod sources;
+mod token;
+mod util;
+
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod logging;
-pub mod network;
-pub mod retry;
-mod secret;
-pub mod shared_cache;
-pub mod stats;
-pub mod token;
-pub mod timefmt;
-pub mod token_file;
-mod transport;
-mod url;
 
-pub use client::{AccessToken, Client};
-pub use config::{AuthMethod, ClientOptions, Config};
-pub use credentials::{CredentialSource, Credentials};
-pub use error::{Error, ErrorKind, Result};
-pub use logging::{LogLevel, Logger};
-pub use network::Trust;
-pub use retry::RetryPolicy;
-pub use secret::Secret;
-pub use stats::Stats;
+pub use cache::CachedToken;
+pub use client::Client;
+pub use fetch::{AuthMethod, ClockSkew, Diagnostics, EndpointSource, ProxySetting, RetryPolicy, TokenExchange, Trust};
+pub use options::{ClientOptions, Config, CredentialSource, Credentials};
+pub use token::AccessToken;
+pub use util::counters::Stats;
+pub use util::error::{Error, ErrorKind, Result};
+pub use util::log::{LogLevel, Logger};
+pub use util::secret::Secret;
 
 /// The library version, as in Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Writes a token to a token file in Rapidata's SDK format, atomically and with mode 0600
+/// (what `raptoken maintain` keeps fresh; readers use `RAPIDATA_TOKEN_FILE`).
+pub fn write_token_file(path: &std::path::Path, token: &AccessToken) -> Result<()> {
+    sources::token_file::write(path, token)
+}
+
+/// Installs (or with `None` removes) the function that receives the host shared cache's
+/// diagnostics: files ignored and why, directories not used, lock waits given up. Process-wide.
+pub fn set_shared_cache_log_hook(hook: Option<fn(&str)>) {
+    cache::shared::set_log_hook(hook)
+}
+
+/// The C status number of an error kind (`RAPIDATA_STATUS_*`), e.g. for exit codes.
+pub fn status_code(kind: ErrorKind) -> u32 {
+    ffi::RapidataStatus::from_kind(kind) as u32
+}
+
+/// Checks that `value` parses for the option `name` (the CLI's usage errors), without setting it.
+#[doc(hidden)]
+pub fn check_option_text(name: &str, value: &str) -> Result<()> {
+    options::check_parses(name, value)
+}
+
+/// Internals for the CLI's time formats, the benchmarks and the tests' fault server; not part of
+/// the supported API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::cache::clock::SystemClock;
+    pub use crate::options::spec::{Cli, Env, Kind, Opt};
+    pub use crate::options::table::OPTIONS;
+    pub use crate::cache::memory::{Margins, TokenCache};
+    pub use crate::token::Fetched;
+    pub use crate::util::counters::StripedCounter;
+    pub use crate::util::timefmt::{civil_from_unix, iso8601, unix_seconds};
+}

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::{basic, options, server};
-use raptoken::diagnostics::EndpointSource;
+use raptoken::EndpointSource;
 use raptoken::Client;
 
 #[test]

@@ -22,13 +22,13 @@ fn capture(line: &str) {
 
 /// Log lines that mention `needle` (each test's files live in its own directory).
 fn logged(needle: &str) -> Vec<String> {
-    raptoken::shared_cache::set_log_hook(Some(capture));
+    raptoken::set_shared_cache_log_hook(Some(capture));
     LOG.lock().unwrap().iter().filter(|l| l.contains(needle)).cloned().collect()
 }
 
 /// A fresh directory for one test, and the log hook installed.
 fn scratch(name: &str) -> PathBuf {
-    raptoken::shared_cache::set_log_hook(Some(capture));
+    raptoken::set_shared_cache_log_hook(Some(capture));
     let dir = std::env::temp_dir().join(format!("raptoken-sc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -341,7 +341,7 @@ fn a_token_file_is_re_read_when_its_token_nears_expiry() {
     let path = dir.join("token.json");
     let source = Client::new(&options("short-21", "secret-short-21")).unwrap();
     let t1 = source.access_token(Duration::ZERO).unwrap();
-    raptoken::token_file::write(&path, &t1).unwrap();
+    raptoken::write_token_file(&path, &t1).unwrap();
     let c = reader(&path);
     let seen = c.access_token(Duration::ZERO).unwrap();
     assert_eq!(seen.secret(), t1.secret());
@@ -349,7 +349,7 @@ fn a_token_file_is_re_read_when_its_token_nears_expiry() {
     assert!(source.invalidate(t1.secret()));
     let t2 = source.access_token(Duration::ZERO).unwrap();
     assert_ne!(t2.secret(), t1.secret());
-    raptoken::token_file::write(&path, &t2).unwrap();
+    raptoken::write_token_file(&path, &t2).unwrap();
     assert_eq!(c.token().unwrap(), t1.secret(), "not re-read while fresh");
     let wait = seen.refresh_at.duration_since(SystemTime::now()).unwrap_or_default();
     assert!(wait < Duration::from_secs(3));
@@ -363,8 +363,8 @@ fn written_token_files_are_private_atomic_and_in_the_sdk_format() {
     let dir = scratch("write");
     let path = dir.join("sub/dir/token.json");
     let t = Client::new(&basic(30)).unwrap().access_token(Duration::ZERO).unwrap();
-    raptoken::token_file::write(&path, &t).unwrap();
-    raptoken::token_file::write(&path, &t).unwrap();
+    raptoken::write_token_file(&path, &t).unwrap();
+    raptoken::write_token_file(&path, &t).unwrap();
     assert_private_tree(&dir.join("sub"));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(v["access_token"], t.secret());

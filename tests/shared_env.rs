@@ -53,7 +53,7 @@ fn shared_cache_and_token_file_from_the_environment() {
 
     // RAPIDATA_TOKEN_FILE is the top of the chain: the client id/secret variables are not used.
     let file = base.join("token.json");
-    raptoken::token_file::write(&file, &a.access_token(std::time::Duration::ZERO).unwrap()).unwrap();
+    raptoken::write_token_file(&file, &a.access_token(std::time::Duration::ZERO).unwrap()).unwrap();
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     unsafe {
         std::env::set_var("RAPIDATA_TOKEN_FILE", &file);

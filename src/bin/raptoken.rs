@@ -46,34 +46,23 @@ RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET; the credentials file of Rapidata'
 There is no --client-secret VALUE on purpose: a command line is visible to every user of the
 machine (ps, /proc/PID/cmdline) and is kept in shell history.
 
-Options (the environment variable used when the option is not given):
+Options:
   --client-id ID                 RAPIDATA_CLIENT_ID
   --client-secret-file PATH      read the secret from the first line of PATH
   --client-secret-stdin          read the secret from the first line of standard input
                                  (with neither: RAPIDATA_CLIENT_SECRET)
-  --credentials-file PATH        RAPIDATA_CREDENTIALS_FILE, default ~/.config/rapidata/credentials.json
-  --issuer URL                   RAPIDATA_ISSUER, default https://auth.rapidata.ai
-  --environment DOMAIN           RAPIDATA_ENVIRONMENT: the issuer becomes https://auth.DOMAIN
-  --token-endpoint URL           RAPIDATA_TOKEN_ENDPOINT; skips OpenID discovery
-  --scope \"S1 S2\"                RAPIDATA_SCOPE, default \"openid roles email\"; \"\" sends none
-  --ca-file PATH                 RAPIDATA_CA_FILE: PEM roots that replace the built-in ones
-  --auth-method basic|post       RAPIDATA_AUTH_METHOD, default client_secret_basic
-  --connect-timeout DURATION     default 5s    (DURATION: 10, 10s, 500ms, 2m)
-  --request-timeout DURATION     default 10s, per HTTP request
-  --expiry-margin DURATION       default min(30s, 10% of the lifetime)
-  --refresh-ahead DURATION       default min(5m, 50% of the lifetime); sets refresh_at in --json
-                                 and when maintain renews
   --token-file PATH              RAPIDATA_TOKEN_FILE: use the ready token in PATH (written by
                                  raptoken maintain or Rapidata's SDK) instead of credentials
   --no-token-file                ignore RAPIDATA_TOKEN_FILE and exchange credentials
   --shared-cache                 RAPIDATA_SHARED_CACHE=1: share the token with this user's other
                                  processes (~/.cache/raptoken), so repeated runs reuse it
-  --shared-cache-dir DIR         RAPIDATA_SHARED_CACHE=DIR: the same, in DIR (or --shared-cache=DIR)
   --no-shared-cache              RAPIDATA_SHARED_CACHE=0
+  --log error|warn|info|debug    print the library's log lines (fetches, retries) on stderr
   --json                         token: print token, type, scope, expiry and refresh time as JSON
   --progress auto|always|never   say on stderr what a fetch waits for once it takes over 1 s;
                                  auto (default): only when stderr is a terminal
   -q, --quiet                    same as --progress never
+OPTIONS_TABLE(DURATION: 10, 10s, 500ms, 2m; --shared-cache=DIR is --shared-cache-dir DIR.)
 
 Exit status (10 + the library's RAPIDATA_STATUS_*):
    0  ok (check: a token was obtained)
@@ -98,7 +87,7 @@ fn main() {
 
 fn run() -> i32 {
     // Files the shared cache ignores and lock waits it gives up on: to stderr, never stdout.
-    raptoken::shared_cache::set_log_hook(Some(|line| eprintln!("{line}")));
+    raptoken::set_shared_cache_log_hook(Some(|line| eprintln!("{line}")));
     let cli = match args::parse(std::env::args_os().skip(1).collect()) {
         Ok(c) => c,
         Err(e) => {
@@ -109,7 +98,7 @@ fn run() -> i32 {
     };
     match cli.command {
         Command::Help => {
-            print!("{}", HELP.replacen("VERSION", raptoken::VERSION, 1));
+            print!("{}", HELP.replacen("VERSION", raptoken::VERSION, 1).replacen("OPTIONS_TABLE", &args::options_help(), 1));
             0
         }
         Command::Version => {

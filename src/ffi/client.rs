@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{arg_out, arg_ref, arg_str, guard, guard_void, Failure, FfiResult, RapidataError, RapidataOptions, RapidataStatus};
 use crate::cache::CachedToken;
-use crate::config::ClientOptions;
-use crate::error::{Error, ErrorKind};
+use crate::options::ClientOptions;
+use crate::util::error::{Error, ErrorKind};
 use crate::Client;
 
 /// Opaque client. Every function may be called on it from any number of threads at once.

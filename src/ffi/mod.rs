@@ -1,72 +1,28 @@
-//! The C ABI. Every `extern "C"` function runs its body through [`guard`], which catches
-//! panics (→ `RAPIDATA_STATUS_PANIC`), turns failures into a status plus an optional owned
-//! `RapidataError`, and never writes outputs on failure. Argument checks go through the helpers
-//! below so NULL and invalid UTF-8 get the same treatment everywhere.
+//! The C ABI: one file per C object (status, error, options with their generated setters, log
+//! callback, client, stats, version), the top layer over `Client`. Every `extern "C"` function
+//! runs its body through [`guard`], which catches panics (→ `RAPIDATA_STATUS_PANIC`), turns
+//! failures into a status plus an optional owned `RapidataError`, and never writes outputs on
+//! failure. Argument checks go through the helpers below so NULL and invalid UTF-8 get the same
+//! treatment everywhere. Item order here is the header's order.
 
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{Error, ErrorKind};
+use crate::util::error::{Error, ErrorKind};
 
 pub mod client;
 pub mod error;
 pub mod options;
-pub mod sharing;
-pub mod resilience;
+mod options_gen;
+pub mod log;
 pub mod stats;
+pub mod status;
 pub mod version;
 
-pub use client::*;
-pub use error::*;
-pub use options::*;
-pub use sharing::*;
-pub use resilience::*;
-pub use stats::*;
-pub use version::*;
-
-/// Status of every fallible call. Values are stable: a value never changes meaning, new
-/// failures get new numbers.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RapidataStatus {
-    /// Success; outputs were written.
-    Ok = 0,
-    /// A NULL where a value is required, invalid UTF-8, or an unusable value.
-    InvalidArgument = 1,
-    /// No client id/secret in arguments, environment or credentials file.
-    NoCredentials = 2,
-    /// The buffer cannot hold the token and its NUL; `*out_len` holds the length needed.
-    BufferTooSmall = 3,
-    /// Broken configuration: credentials file, CA file, issuer, discovery mismatch.
-    Config = 4,
-    /// Network failure: DNS, connect, TLS, reset.
-    Transport = 5,
-    /// A timeout or deadline passed.
-    Timeout = 6,
-    /// An HTTP error status without an OAuth error document.
-    Http = 7,
-    /// An RFC 6749 error answer; see `rapidata_error_oauth_code`.
-    Oauth = 8,
-    /// The server's answer is not a valid token response or discovery document.
-    Protocol = 9,
-    /// A bug inside raptoken was caught at the boundary; the process is still safe to use.
-    Panic = 10,
-}
-
-impl RapidataStatus {
-    pub(crate) fn from_kind(kind: ErrorKind) -> Self {
-        match kind {
-            ErrorKind::InvalidArgument => RapidataStatus::InvalidArgument,
-            ErrorKind::NoCredentials => RapidataStatus::NoCredentials,
-            ErrorKind::Config => RapidataStatus::Config,
-            ErrorKind::Transport => RapidataStatus::Transport,
-            ErrorKind::Timeout => RapidataStatus::Timeout,
-            ErrorKind::Http => RapidataStatus::Http,
-            ErrorKind::OAuth => RapidataStatus::Oauth,
-            ErrorKind::Protocol => RapidataStatus::Protocol,
-        }
-    }
-}
+pub(crate) use client::RapidataClient;
+pub(crate) use error::RapidataError;
+pub(crate) use options::RapidataOptions;
+pub(crate) use status::RapidataStatus;
 
 /// A failure on its way out through the ABI.
 pub(crate) struct Failure {
@@ -101,7 +57,7 @@ pub(crate) fn guard(out_error: *mut *mut RapidataError, body: impl FnOnce() -> F
                 status: RapidataStatus::Panic,
                 error: Error::new(
                     ErrorKind::Protocol,
-                    format!("internal error in raptoken (please report): {}", crate::error::scrub(&what, 200)),
+                    format!("internal error in raptoken (please report): {}", crate::util::error::scrub(&what, 200)),
                 ),
             }
         }

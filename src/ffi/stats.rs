@@ -56,7 +56,7 @@ pub extern "C" fn rapidata_client_stats(client: *const RapidataClient, out_stats
             last_error_unix_ms: s.last_error_unix_ms,
             last_success_unix_ms: s.last_success_unix_ms,
             throttled_until_unix_ms: s.throttled_until_unix_ms,
-            last_error_status: s.last_error_status,
+            last_error_status: s.last_error.map_or(0, |k| RapidataStatus::from_kind(k) as u32),
             last_error_http_status: s.last_error_http_status,
         };
         // SAFETY: checked non-NULL; the caller passed a writable pointer.

@@ -285,8 +285,8 @@ pub fn closed_port() -> u16 {
 
 /// IMF-fixdate, as `Retry-After` carries it.
 pub fn http_date(t: SystemTime) -> String {
-    let secs = raptoken::timefmt::unix_seconds(t);
-    let (y, m, d, hh, mm, ss) = raptoken::timefmt::civil_from_unix(secs);
+    let secs = raptoken::internals::unix_seconds(t);
+    let (y, m, d, hh, mm, ss) = raptoken::internals::civil_from_unix(secs);
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][secs.div_euclid(86_400).rem_euclid(7) as usize];
     let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m as usize - 1];
     format!("{wd}, {d:02} {mon} {y} {hh:02}:{mm:02}:{ss:02} GMT")

@@ -5,9 +5,9 @@
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
-use std::time::Duration;
 
-use raptoken::{AuthMethod, ClientOptions};
+use raptoken::internals::{Cli as OptCli, Env, Kind, Opt, OPTIONS};
+use raptoken::{ClientOptions, LogLevel};
 use zeroize::Zeroizing;
 
 use crate::exit::Failure;
@@ -47,41 +47,21 @@ pub struct Cli {
     pub token_file: Option<String>,
     no_token_file: bool,
     shared_cache: Option<bool>,
-    shared_cache_dir: Option<String>,
     client_id: Option<String>,
     secret: Option<SecretFrom>,
-    issuer: Option<String>,
-    environment: Option<String>,
-    token_endpoint: Option<String>,
-    scope: Option<String>,
-    ca_file: Option<String>,
-    credentials_file: Option<String>,
-    auth_method: Option<AuthMethod>,
-    connect_timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
-    expiry_margin: Option<Duration>,
-    refresh_ahead: Option<Duration>,
+    /// `--log LEVEL`: the library's log lines on stderr.
+    pub log: Option<LogLevel>,
+    /// Flags of the option table (`Cli::Flag` rows), as (option name, text), in the order given.
+    options: Vec<(&'static str, String)>,
 }
 
-/// Flags that take a value (`--flag VALUE` or `--flag=VALUE`).
-const VALUED: &[&str] = &[
-    "--client-id",
-    "--client-secret-file",
-    "--issuer",
-    "--environment",
-    "--token-endpoint",
-    "--scope",
-    "--ca-file",
-    "--credentials-file",
-    "--auth-method",
-    "--connect-timeout",
-    "--request-timeout",
-    "--expiry-margin",
-    "--refresh-ahead",
-    "--progress",
-    "--token-file",
-    "--shared-cache-dir",
-];
+/// Flags that take a value (`--flag VALUE` or `--flag=VALUE`), besides the option table's.
+const VALUED: &[&str] = &["--client-id", "--client-secret-file", "--progress", "--token-file", "--log"];
+
+/// The option-table row a flag sets, if it is one of the table's flags.
+fn table_flag(name: &str) -> Option<&'static Opt> {
+    OPTIONS.iter().find(|o| matches!(o.cli, OptCli::Flag(f, _) if f == name))
+}
 
 pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
     let mut cli = Cli {
@@ -92,20 +72,10 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
         token_file: None,
         no_token_file: false,
         shared_cache: None,
-        shared_cache_dir: None,
         client_id: None,
         secret: None,
-        issuer: None,
-        environment: None,
-        token_endpoint: None,
-        scope: None,
-        ca_file: None,
-        credentials_file: None,
-        auth_method: None,
-        connect_timeout: None,
-        request_timeout: None,
-        expiry_margin: None,
-        refresh_ahead: None,
+        log: None,
+        options: Vec::new(),
     };
     let mut command: Option<Command> = None;
     let mut early: Option<Command> = None; // --help / --version win over everything else
@@ -125,7 +95,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                 set_valued(&mut cli, "--shared-cache-dir", inline.unwrap_or_default())?;
                 continue;
             }
-            if VALUED.contains(&name.as_str()) {
+            if VALUED.contains(&name.as_str()) || table_flag(&name).is_some() {
                 let value = match inline {
                     Some(v) => v,
                     None => args
@@ -209,27 +179,31 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
 }
 
 fn set_valued(cli: &mut Cli, name: &str, value: String) -> Result<(), String> {
-    let duration = |v: &str| parse_duration(v).ok_or_else(|| format!("{name}: '{}' is not a duration like 10, 10s, 500ms or 2m", word_preview(v)));
+    if let Some(opt) = table_flag(name) {
+        // Text that does not parse (a duration, a method name) is a usage error; what the
+        // library refuses once parsed (an http issuer) is its status, when the client is made.
+        raptoken::check_option_text(opt.name, &value).map_err(|e| format!("{name}: {}", e.message()))?;
+        if opt.name == "proxy" && value.contains('@') {
+            return Err("--proxy: a password on the command line is visible to every user of the machine; \
+                        put the proxy URL with its credentials in HTTPS_PROXY instead"
+                .into());
+        }
+        cli.options.push((opt.name, value));
+        return Ok(());
+    }
     match name {
         "--client-id" => cli.client_id = Some(value),
         "--client-secret-file" => set_secret(cli, SecretFrom::File(PathBuf::from(value)))?,
-        "--issuer" => cli.issuer = Some(value),
-        "--environment" => cli.environment = Some(value),
-        "--token-endpoint" => cli.token_endpoint = Some(value),
-        "--scope" => cli.scope = Some(value),
-        "--ca-file" => cli.ca_file = Some(value),
-        "--credentials-file" => cli.credentials_file = Some(value),
-        "--auth-method" => {
-            cli.auth_method = Some(AuthMethod::parse(&value).ok_or_else(|| {
-                format!("--auth-method: '{}' is not basic, post, client_secret_basic or client_secret_post", word_preview(&value))
-            })?)
-        }
-        "--connect-timeout" => cli.connect_timeout = Some(duration(&value)?),
-        "--request-timeout" => cli.request_timeout = Some(duration(&value)?),
-        "--expiry-margin" => cli.expiry_margin = Some(duration(&value)?),
-        "--refresh-ahead" => cli.refresh_ahead = Some(duration(&value)?),
         "--token-file" => cli.token_file = Some(value),
-        "--shared-cache-dir" => cli.shared_cache_dir = Some(value),
+        "--log" => {
+            cli.log = Some(match value.to_ascii_lowercase().as_str() {
+                "error" => LogLevel::Error,
+                "warn" => LogLevel::Warn,
+                "info" => LogLevel::Info,
+                "debug" => LogLevel::Debug,
+                _ => return Err(format!("--log: {} is not error, warn, info or debug", word_preview(&value))),
+            })
+        }
         "--progress" => {
             cli.progress = match value.as_str() {
                 "auto" => Progress::Auto,
@@ -269,27 +243,6 @@ fn word_preview(s: &str) -> String {
     }
 }
 
-/// `10`, `1.5`, `10s`, `500ms`, `2m`, `1h`; a bare number is seconds.
-pub fn parse_duration(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    let (num, unit) = match v.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => (&v[..i], &v[i..]),
-        None => (v, "s"),
-    };
-    let n: f64 = num.trim().parse().ok()?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    if !secs.is_finite() || !(0.0..=86_400.0 * 365.0).contains(&secs) {
-        return None;
-    }
-    Some(Duration::from_secs_f64(secs))
-}
-
 impl Cli {
     /// The library options this command line asks for. Reads the secret (file or stdin) here,
     /// so nothing is read for `--help`. Environment variables are applied by the library.
@@ -300,44 +253,14 @@ impl Cli {
             o.set_client_id(id)?;
             o.set_client_secret(&secret)?;
         }
-        if let Some(v) = &self.issuer {
-            o.set_issuer(v)?;
-        }
-        if let Some(v) = &self.environment {
-            o.set_environment(v)?;
-        }
-        if let Some(v) = &self.token_endpoint {
-            o.set_token_endpoint(v)?;
-        }
-        if let Some(v) = &self.scope {
-            o.set_scope(v)?;
-        }
-        if let Some(v) = &self.ca_file {
-            o.set_ca_file(v)?;
-        }
-        if let Some(v) = &self.credentials_file {
-            o.set_credentials_file(v)?;
-        }
-        if let Some(m) = self.auth_method {
-            o.set_auth_method(m);
-        }
-        if let Some(d) = self.connect_timeout {
-            o.set_connect_timeout(d)?;
-        }
-        if let Some(d) = self.request_timeout {
-            o.set_request_timeout(d)?;
-        }
-        if let Some(d) = self.expiry_margin {
-            o.set_expiry_margin(d);
-        }
-        if let Some(d) = self.refresh_ahead {
-            o.set_refresh_ahead(d);
+        for (name, value) in &self.options {
+            o.set_text(name, value)?;
         }
         if let Some(on) = self.shared_cache {
             o.set_shared_cache(on);
         }
-        if let Some(v) = &self.shared_cache_dir {
-            o.set_shared_cache_dir(v)?;
+        if let Some(level) = self.log {
+            o.set_logger(raptoken::Logger::new(level, |level, line| eprintln!("raptoken: {level:?}: {line}")));
         }
         // The maintainer writes the token file: it must exchange credentials, never read its own
         // output (nor RAPIDATA_TOKEN_FILE, which usually names that same file).
@@ -348,6 +271,42 @@ impl Cli {
         }
         Ok(o)
     }
+}
+
+/// The option table's flags for `--help`: flag, value, what it does, and its variable.
+pub fn options_help() -> String {
+    let mut out = String::new();
+    for o in OPTIONS {
+        let OptCli::Flag(flag, meta) = o.cli else { continue };
+        let left = if o.kind == Kind::Bool { flag.to_string() } else { format!("{flag} {meta}") };
+        let summary = o.summary().replace('`', "");
+        let env = match o.env {
+            Env::Var(v) | Env::Special(v, _) => format!("; {v}"),
+            Env::None => String::new(),
+        };
+        let text = format!("{summary} (default {}{env})", o.default.replace('`', ""));
+        // Wrap the description at 100 columns, aligned after the flag.
+        let mut line = format!("  {left:<31}");
+        if line.len() > 33 {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = format!("{:33}", "");
+        }
+        for word in text.split_whitespace() {
+            if line.len() + word.len() + 1 > 100 && line.trim().len() > 0 {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = format!("{:33}", "");
+            }
+            if !line.ends_with(' ') {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// The first line of the file or of stdin, without its line ending.
@@ -405,7 +364,7 @@ mod tests {
     fn forms_and_errors() {
         let c = p(&["token", "--issuer=https://x", "--scope", "openid", "--json", "-q"]).unwrap();
         assert_eq!((c.command, c.json, c.progress), (Command::Token, true, Progress::Never));
-        assert_eq!(c.issuer.as_deref(), Some("https://x"));
+        assert_eq!(c.options, vec![("issuer", "https://x".to_string()), ("scope", "openid".to_string())]);
         assert_eq!(p(&["check", "--help"]).unwrap().command, Command::Help);
         assert_eq!(p(&["-V"]).unwrap().command, Command::Version);
         assert!(p(&[]).is_err());
@@ -416,7 +375,7 @@ mod tests {
         assert!(p(&["token", "--once"]).is_err());
         assert!(p(&["maintain", "--token-file", "t.json", "--once"]).unwrap().once);
         let c = p(&["token", "--shared-cache=/tmp/c"]).unwrap();
-        assert_eq!((c.shared_cache, c.shared_cache_dir.as_deref()), (None, Some("/tmp/c")));
+        assert_eq!((c.shared_cache, c.options.clone()), (None, vec![("shared_cache_dir", "/tmp/c".to_string())]));
         assert_eq!(p(&["token", "--shared-cache"]).unwrap().shared_cache, Some(true));
         assert!(p(&["token", "--client-id", "x"]).unwrap_err().contains("--client-secret-file"));
         let e = p(&["token", "--client-secret=hunter2-very-secret"]).unwrap_err();
@@ -426,14 +385,26 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
-        for bad in ["", "-1", "soon", "5d", "1e999"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
+    fn every_setter_has_a_flag_or_says_why_not() {
+        // The option table decides; this checks the CLI honours it.
+        for o in OPTIONS {
+            match o.cli {
+                OptCli::Flag(flag, _) => assert!(table_flag(flag).is_some(), "{flag}"),
+                OptCli::Special(flags) => {
+                    for f in flags.split([',', ' ']).filter(|w| w.starts_with("--")) {
+                        assert!(VALUED.contains(&f) || ["--client-secret-stdin", "--shared-cache", "--no-shared-cache", "--no-token-file"].contains(&f), "{f}");
+                    }
+                }
+                OptCli::None(why) => assert!(!why.is_empty(), "{}: no flag and no reason", o.name),
+            }
         }
+        let c = p(&["token", "--deadline", "5s", "--max-attempts=2", "--retry-backoff", "100ms,2s", "--trust", "system", "--max-retry-after", "1m", "--log", "debug"]).unwrap();
+        assert_eq!(c.options.len(), 5);
+        assert_eq!(c.log, Some(LogLevel::Debug));
+        assert!(p(&["token", "--deadline", "soon"]).unwrap_err().contains("--deadline"));
+        assert!(p(&["token", "--trust", "nobody"]).unwrap_err().contains("--trust"));
+        let e = p(&["token", "--proxy", "http://u:proxy-pass@p:3128"]).unwrap_err();
+        assert!(e.contains("HTTPS_PROXY") && !e.contains("proxy-pass"), "{e}");
+        assert!(options_help().contains("--connect-timeout DURATION"));
     }
 }

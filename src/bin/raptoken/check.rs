@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use raptoken::diagnostics::{EndpointSource, TokenExchange};
+use raptoken::{EndpointSource, TokenExchange};
 use raptoken::{Client, CredentialSource, ErrorKind};
 
 use crate::args::Cli;

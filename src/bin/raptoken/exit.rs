@@ -2,7 +2,6 @@
 //! without parsing text: it is 10 + the C ABI's status (`RapidataStatus`), so the numbers mean
 //! the same thing in every language, plus 2 for a command line the CLI cannot parse.
 
-use raptoken::ffi::RapidataStatus;
 use raptoken::{Error, ErrorKind};
 
 /// Output could not be written (e.g. stdout closed).
@@ -27,24 +26,26 @@ impl From<Error> for Failure {
     }
 }
 
-pub fn status_of(kind: ErrorKind) -> (RapidataStatus, &'static str) {
-    match kind {
-        ErrorKind::InvalidArgument => (RapidataStatus::InvalidArgument, "INVALID_ARGUMENT"),
-        ErrorKind::NoCredentials => (RapidataStatus::NoCredentials, "NO_CREDENTIALS"),
-        ErrorKind::Config => (RapidataStatus::Config, "CONFIG"),
-        ErrorKind::Transport => (RapidataStatus::Transport, "TRANSPORT"),
-        ErrorKind::Timeout => (RapidataStatus::Timeout, "TIMEOUT"),
-        ErrorKind::Http => (RapidataStatus::Http, "HTTP"),
-        ErrorKind::OAuth => (RapidataStatus::Oauth, "OAUTH"),
-        ErrorKind::Protocol => (RapidataStatus::Protocol, "PROTOCOL"),
-    }
+/// The C status number of `kind` and its name without the `RAPIDATA_STATUS_` prefix.
+pub fn status_of(kind: ErrorKind) -> (u32, &'static str) {
+    let name = match kind {
+        ErrorKind::InvalidArgument => "INVALID_ARGUMENT",
+        ErrorKind::NoCredentials => "NO_CREDENTIALS",
+        ErrorKind::Config => "CONFIG",
+        ErrorKind::Transport => "TRANSPORT",
+        ErrorKind::Timeout => "TIMEOUT",
+        ErrorKind::Http => "HTTP",
+        ErrorKind::OAuth => "OAUTH",
+        ErrorKind::Protocol => "PROTOCOL",
+    };
+    (raptoken::status_code(kind), name)
 }
 
 impl Failure {
     pub fn exit_code(&self) -> i32 {
         let status = match self {
             Failure::Lib(e) => status_of(e.kind()).0,
-            Failure::Config(_) => RapidataStatus::Config,
+            Failure::Config(_) => raptoken::status_code(ErrorKind::Config),
         };
         STATUS_BASE + status as i32
     }
@@ -178,8 +179,8 @@ mod tests {
 
     #[test]
     fn codes_follow_the_c_abi() {
-        assert_eq!(STATUS_BASE + RapidataStatus::NoCredentials as i32, 12);
-        assert_eq!(STATUS_BASE + RapidataStatus::Oauth as i32, 18);
+        assert_eq!(STATUS_BASE + status_of(ErrorKind::NoCredentials).0 as i32, 12);
+        assert_eq!(STATUS_BASE + status_of(ErrorKind::OAuth).0 as i32, 18);
         assert_eq!(Failure::Config("x".into()).exit_code(), 14);
     }
 }

@@ -1,6 +1,6 @@
 //! `raptoken maintain --token-file PATH`: keeps a fresh token in a file (Rapidata's token-file
 //! format) for programs that read `RAPIDATA_TOKEN_FILE` instead of holding credentials, e.g.
-//! the workers of a distributed job. Writes go through `raptoken::token_file::write` (atomic,
+//! the workers of a distributed job. Writes go through `raptoken::write_token_file` (atomic,
 //! mode 0600); renewals follow the library's refresh-ahead schedule. Logs one line per write
 //! on stderr, never the token. SIGTERM or SIGINT ends it cleanly with status 0, never in the
 //! middle of a write, leaving the last token in the file for its readers.
@@ -132,7 +132,7 @@ fn failed(f: Failure, at_start: bool, backoff: &mut Duration, log: &dyn Fn(Strin
 }
 
 fn write(path: &Path, t: &AccessToken) -> Result<(), Failure> {
-    raptoken::token_file::write(path, t).map_err(Failure::Lib)
+    raptoken::write_token_file(path, t).map_err(Failure::Lib)
 }
 
 /// The current backoff, doubling the next one up to `MAX_BACKOFF`.

@@ -11,38 +11,11 @@ use std::time::{Duration, Instant, SystemTime};
 use arc_swap::ArcSwapOption;
 use parking_lot::{Condvar, Mutex};
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::secret::Secret;
-use crate::token::Fetched;
-
-/// Time source; tests inject a fake one to walk a token through its life.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> Instant;
-    fn system_now(&self) -> SystemTime;
-    /// A cheap monotonic reading in ns that never runs ahead of `now()` and lags it by less
-    /// than `coarse_clock::SLACK`; `None` (the default) keeps the warm path on `now()`.
-    #[inline]
-    fn coarse_ns(&self) -> Option<u64> {
-        None
-    }
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[inline]
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-    fn system_now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-    #[inline]
-    fn coarse_ns(&self) -> Option<u64> {
-        crate::coarse_clock::now_ns()
-    }
-}
+use super::clock::{self, Clock, SystemClock};
+use crate::token::{AccessToken, Fetched};
+use crate::util::counters::StripedCounter;
+use crate::util::error::{Error, ErrorKind, Result};
+use crate::util::secret::Secret;
 
 /// When a token stops being served, and when renewal starts. `None` means the defaults:
 /// hard margin min(30 s, 10 % of lifetime), refresh-ahead window min(5 min, 50 % of lifetime).
@@ -107,7 +80,7 @@ impl CachedToken {
         if let Some(coarse) = clock.coarse_ns() {
             let now = clock.now();
             let on_coarse = |at: Instant| {
-                let ahead = at.saturating_duration_since(now).saturating_sub(crate::coarse_clock::SLACK);
+                let ahead = at.saturating_duration_since(now).saturating_sub(clock::SLACK);
                 coarse.saturating_add(ahead.as_nanos().min(u64::MAX as u128) as u64)
             };
             self.coarse_fresh_until = on_coarse(self.refresh_at);
@@ -135,6 +108,17 @@ impl CachedToken {
     }
     pub fn lifetime(&self) -> Duration {
         self.lifetime
+    }
+
+    /// An owned copy for Rust callers (the token is zeroized when it is dropped).
+    pub fn to_access_token(&self) -> AccessToken {
+        AccessToken {
+            token: self.access_token.clone(),
+            token_type: self.token_type.clone(),
+            scope: self.scope.clone(),
+            expires_at: self.expires_at(),
+            refresh_at: self.refresh_at(),
+        }
     }
 
     /// `satisfies`, without its Duration arithmetic in the common `min_valid == 0` case.
@@ -186,7 +170,7 @@ pub struct TokenCache<C: Clock = SystemClock> {
     /// After a failed renewal: first backoff, doubling up to the second.
     failure_backoff: (Duration, Duration),
     /// Calls served from the cache; striped so the warm path shares no written cache line.
-    hits: crate::stats::StripedCounter,
+    hits: StripedCounter,
 }
 
 impl<C: Clock> TokenCache<C> {
@@ -582,5 +566,5 @@ mod tests {
 }
 
 #[cfg(test)]
-#[path = "cache_warm_tests.rs"]
+#[path = "warm_tests.rs"]
 mod warm_tests;

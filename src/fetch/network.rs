@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 
 use ureq::tls::{Certificate, PemItem, RootCerts};
 
-use crate::config::ClientOptions;
-use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::util::error::{Error, Result};
+use crate::util::secret::Secret;
 
 pub(crate) const ALL_TRUST_FLAGS: u32 = 3;
 
@@ -24,7 +23,7 @@ impl Trust {
     pub fn from_bits(bits: u32) -> Option<Trust> {
         (bits & !ALL_TRUST_FLAGS == 0).then_some(Trust(bits))
     }
-    pub fn bits(self) -> u32 {
+    pub const fn bits(self) -> u32 {
         self.0
     }
     pub fn contains(self, other: Trust) -> bool {
@@ -68,35 +67,14 @@ pub(crate) fn proxy_display(url: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct NetworkOptions {
-    pub trust: Option<Trust>,
-    pub proxy: ProxySetting,
-}
-
-impl ClientOptions {
-    /// Which roots to trust. Default: the built-in roots, or only the CA file when one is set.
-    /// A CA file set together with `SYSTEM` adds to the system roots.
-    pub fn set_trust(&mut self, trust: Trust) -> Result<&mut Self> {
-        if trust.bits() == 0 {
-            return Err(Error::invalid_argument("trust needs at least one of BUILTIN and SYSTEM"));
-        }
-        self.network.trust = Some(trust);
-        Ok(self)
-    }
-
-    /// A proxy URL such as `http://proxy:3128` for every request of this client; `""` means no
-    /// proxy even if `HTTPS_PROXY` is set. Unset: `HTTPS_PROXY`/`ALL_PROXY`/`HTTP_PROXY` and `NO_PROXY`.
-    pub fn set_proxy(&mut self, url: &str) -> Result<&mut Self> {
+impl ProxySetting {
+    /// `""` means no proxy; anything else must be a proxy URL like `http://host:port`.
+    pub(crate) fn parse(url: &str) -> std::result::Result<ProxySetting, String> {
         if url.is_empty() {
-            self.network.proxy = ProxySetting::Direct;
-            return Ok(self);
+            return Ok(ProxySetting::Direct);
         }
-        ureq::Proxy::new(url).map_err(|_| {
-            Error::invalid_argument(format!("'{}' is not a proxy URL like http://host:port", proxy_display(url)))
-        })?;
-        self.network.proxy = ProxySetting::Url(Secret::new(url));
-        Ok(self)
+        ureq::Proxy::new(url).map_err(|_| format!("'{}' is not a proxy URL like http://host:port", proxy_display(url)))?;
+        Ok(ProxySetting::Url(Secret::new(url)))
     }
 }
 
@@ -209,9 +187,7 @@ mod tests {
         assert!(root_certs(Some(Trust::BUILTIN | Trust::SYSTEM), None).is_err());
         let e = root_certs(None, Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
         assert!(e.message().contains("/nonexistent/ca.pem"));
-        let mut o = ClientOptions::new();
-        assert!(o.set_trust(Trust(0)).is_err());
-        assert!(o.set_proxy("").is_ok() && matches!(o.network.proxy, ProxySetting::Direct));
-        assert!(o.set_proxy("http://[bad").is_err());
+        assert!(matches!(ProxySetting::parse(""), Ok(ProxySetting::Direct)));
+        assert!(ProxySetting::parse("http://[bad").is_err());
     }
 }

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 /// What kind of failure happened. Each kind is one `RAPIDATA_STATUS_*` value in the C ABI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
 pub enum ErrorKind {
     /// A caller passed something unusable (empty id, bad URL, a lone half of a credential pair).
     InvalidArgument,
@@ -41,6 +42,24 @@ pub struct Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl ErrorKind {
+    const ALL: [ErrorKind; 8] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::NoCredentials,
+        ErrorKind::Config,
+        ErrorKind::Transport,
+        ErrorKind::Timeout,
+        ErrorKind::Http,
+        ErrorKind::OAuth,
+        ErrorKind::Protocol,
+    ];
+
+    /// The kind whose `as u32` is `i` (for counters that store kinds in an atomic).
+    pub(crate) fn from_index(i: u32) -> Option<ErrorKind> {
+        Self::ALL.iter().copied().find(|k| *k as u32 == i)
+    }
+}
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
@@ -81,7 +100,7 @@ impl Error {
 
     /// Replaces every occurrence of the given secrets (e.g. a server echoing the client secret
     /// in its error text) with `[redacted]`: a last line of defence behind `scrub`.
-    pub(crate) fn redact(mut self, needles: &[crate::secret::Secret]) -> Self {
+    pub(crate) fn redact(mut self, needles: &[crate::util::secret::Secret]) -> Self {
         let clean = |s: &mut String| {
             for n in needles {
                 // Very short values would redact ordinary words; they are not worth stealing.

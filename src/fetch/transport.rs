@@ -1,14 +1,25 @@
 //! HTTP over rustls, configured once per client: trust roots, timeouts, no redirects, a cap on
 //! response bodies. Everything network-shaped is turned into `TRANSPORT`/`TIMEOUT` here.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ureq::tls::TlsConfig;
 use ureq::Agent;
-
-use crate::config::Config;
-use crate::error::{Error, ErrorKind, Result};
 use zeroize::Zeroizing;
+
+use super::network::{ProxySetting, Trust};
+use crate::util::error::{Error, ErrorKind, Result};
+
+/// How a client talks HTTP: trust roots, proxy, timeouts.
+#[derive(Debug, Clone)]
+pub(crate) struct TransportOptions {
+    pub trust: Option<Trust>,
+    pub ca_file: Option<PathBuf>,
+    pub proxy: ProxySetting,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
 
 /// Token and discovery answers are small; anything bigger is garbage or an attack.
 pub(crate) const MAX_BODY: u64 = 1024 * 1024;
@@ -29,14 +40,14 @@ pub(crate) struct Response {
 }
 
 impl Transport {
-    pub fn new(cfg: &Config) -> Result<Self> {
+    pub fn new(cfg: &TransportOptions) -> Result<Self> {
         let mut tls = TlsConfig::builder();
-        if let Some(roots) = crate::network::root_certs(cfg.network.trust, cfg.ca_file.as_deref())? {
+        if let Some(roots) = super::network::root_certs(cfg.trust, cfg.ca_file.as_deref())? {
             tls = tls.root_certs(roots);
         }
         let config = Agent::config_builder()
             .tls_config(tls.build())
-            .proxy(crate::network::proxy(&cfg.network.proxy)?)
+            .proxy(super::network::proxy(&cfg.proxy)?)
             .timeout_connect(Some(cfg.connect_timeout))
             .timeout_global(Some(cfg.request_timeout))
             .max_redirects(0)
@@ -51,7 +62,7 @@ impl Transport {
             .max_response_header_size(32 * 1024)
             .build();
         let connector = ureq::unversioned::transport::DefaultConnector::new();
-        let agent = Agent::with_parts(config, connector, crate::resolver::LiteralFirst::default());
+        let agent = Agent::with_parts(config, connector, super::resolver::LiteralFirst::default());
         Ok(Transport { agent, connect_timeout: cfg.connect_timeout })
     }
 
@@ -115,23 +126,8 @@ pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Opti
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = parse_http_date(v)?;
+    let at = crate::util::timefmt::parse_http_date(v)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form RFC 9110 requires senders to use.
-pub(crate) fn parse_http_date(v: &str) -> Option<std::time::SystemTime> {
-    let parts: Vec<&str> = v.split_whitespace().collect();
-    if parts.len() != 6 || parts[5] != "GMT" {
-        return None;
-    }
-    let day: u32 = parts[1].parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| *m == parts[2])? + 1;
-    let year: u32 = parts[3].parse().ok()?;
-    let iso = format!("{year:04}-{month:02}-{day:02}T{}Z", parts[4]);
-    let nanos = crate::credentials::parse_timestamp(&iso)?;
-    let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
-    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 #[cfg(test)]

@@ -11,28 +11,17 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 
-use crate::config::ClientOptions;
-use crate::error::{Error, Result};
-use crate::logging::LogLevel;
-use crate::stats::Counters;
+use crate::util::counters::Counters;
+use crate::util::error::{Error, Result};
+use crate::util::log::LogLevel;
 
 pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(500);
-pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
-pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(500);
+pub(crate) const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 /// More attempts than this only add load to a server that is already failing.
 pub(crate) const MAX_ATTEMPTS_LIMIT: u32 = 10;
-
-/// What the user set; `None` means the default.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RetryOptions {
-    pub max_attempts: Option<u32>,
-    pub backoff_base: Option<Duration>,
-    pub backoff_max: Option<Duration>,
-    pub max_retry_after: Option<Duration>,
-    pub deadline: Option<Duration>,
-}
 
 /// The policy a client runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,57 +31,6 @@ pub struct RetryPolicy {
     pub backoff_max: Duration,
     pub max_retry_after: Duration,
     pub deadline: Duration,
-}
-
-impl RetryOptions {
-    pub(crate) fn resolve(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
-            backoff_base: self.backoff_base.unwrap_or(DEFAULT_BACKOFF_BASE),
-            backoff_max: self.backoff_max.unwrap_or(DEFAULT_BACKOFF_MAX),
-            max_retry_after: self.max_retry_after.unwrap_or(DEFAULT_MAX_RETRY_AFTER),
-            deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
-        }
-    }
-}
-
-impl ClientOptions {
-    /// Attempts per fetch, 1 (no retries) to 10. Default 3.
-    pub fn set_max_attempts(&mut self, attempts: u32) -> Result<&mut Self> {
-        if !(1..=MAX_ATTEMPTS_LIMIT).contains(&attempts) {
-            return Err(Error::invalid_argument(format!("max attempts must be 1 to {MAX_ATTEMPTS_LIMIT}, not {attempts}")));
-        }
-        self.retry.max_attempts = Some(attempts);
-        Ok(self)
-    }
-
-    /// Backoff between attempts: a random wait up to `base * 2^(n-1)`, at most `max`. After a
-    /// failed refresh with a usable token, the next try comes `2 * base` doubling, up to `max`.
-    /// Defaults 500 ms and 30 s.
-    pub fn set_retry_backoff(&mut self, base: Duration, max: Duration) -> Result<&mut Self> {
-        if base.is_zero() || max < base {
-            return Err(Error::invalid_argument("retry backoff: base must be greater than zero and max at least base"));
-        }
-        self.retry.backoff_base = Some(base);
-        self.retry.backoff_max = Some(max);
-        Ok(self)
-    }
-
-    /// The longest `Retry-After` honoured; a server asking for more is called again after this.
-    /// Default 60 s.
-    pub fn set_max_retry_after(&mut self, max: Duration) -> &mut Self {
-        self.retry.max_retry_after = Some(max);
-        self
-    }
-
-    /// Bounds one whole fetch: discovery, attempts and the sleeps between them. Default 30 s.
-    pub fn set_deadline(&mut self, d: Duration) -> Result<&mut Self> {
-        if d.is_zero() {
-            return Err(Error::invalid_argument("deadline must be greater than zero"));
-        }
-        self.retry.deadline = Some(d);
-        Ok(self)
-    }
 }
 
 impl RetryPolicy {
@@ -207,13 +145,13 @@ pub(crate) fn run<T>(
 
 /// `2026-11-28T07:30:01Z`, for messages (never before the epoch).
 pub(crate) fn fmt_utc(t: SystemTime) -> String {
-    crate::timefmt::iso8601(t.max(std::time::UNIX_EPOCH))
+    crate::util::timefmt::iso8601(t.max(std::time::UNIX_EPOCH))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
+    use crate::util::error::ErrorKind;
     use std::cell::Cell;
     use std::time::UNIX_EPOCH;
 

@@ -5,20 +5,18 @@
 //! `{"access_token": "...", "token_type": "Bearer", "expires_at": <integer Unix seconds>}`;
 //! other fields (the SDK also writes `expires_in` and `scope`) are ignored.
 
-use std::borrow::Cow;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::client::AccessToken;
-use crate::error::{Error, Result};
-use crate::secret::Secret;
-use crate::token::{Fetched, MAX_LIFETIME};
+use crate::token::{AccessToken, Fetched, MAX_LIFETIME};
+use crate::util::error::{Error, Result};
+use crate::util::files::{create_private_dirs, write_atomic};
+use crate::util::secret::Secret;
 
 /// Token files are a few hundred bytes; a bigger one is not a token file.
 const MAX_SIZE: u64 = 64 * 1024;
@@ -131,51 +129,8 @@ pub fn write(path: &Path, token: &AccessToken) -> Result<()> {
         _ => Path::new("."),
     };
     create_private_dirs(dir).map_err(fail)?;
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = create_private(&tmp)?;
-        f.write_all(&body)?;
-        // Durable before it replaces the old file: after a crash readers find a whole token, not
-        // an empty file. Once per token lifetime, so the cost does not matter.
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(fail)
-}
-
-/// `.NAME.tmp.PID.N` next to `path`: unique per process and call, hidden from `ls`.
-pub(crate) fn temp_path(path: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or(Cow::Borrowed("token"));
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.tmp.{}.{n}", std::process::id()))
-}
-
-/// A new file only its owner can read or write; fails if the name exists (no clobbering, no
-/// following a planted symlink).
-#[cfg(unix)]
-pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
-}
-
-#[cfg(not(unix))]
-pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
-}
-
-#[cfg(unix)]
-pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-}
-
-#[cfg(not(unix))]
-pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
+    // Durable before it replaces the old file: once per token lifetime, so the fsync is cheap.
+    write_atomic(path, &body, true).map_err(fail)
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,12 +24,10 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::config::Config;
-use crate::credentials::CredentialSource;
-use crate::error::{Error, Result};
-use crate::secret::Secret;
 use crate::token::{Fetched, MAX_LIFETIME};
-use crate::token_file::{create_private, create_private_dirs};
+use crate::util::error::Result;
+use crate::util::files::{check_private, create_private_dirs, read_private, write_atomic};
+use crate::util::secret::Secret;
 
 /// The file format. A new format also changes the key's prefix (`-v1`), so library versions
 /// with different formats use different files instead of replacing each other's.
@@ -40,70 +37,14 @@ const MAX_ENTRY: u64 = 64 * 1024;
 /// Longest pause between two attempts to take another process's lock.
 const MAX_POLL: Duration = Duration::from_millis(20);
 
-/// What the caller asked for, before `RAPIDATA_SHARED_CACHE` and defaults are applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Setting {
-    Off,
-    DefaultDir,
-    Dir(PathBuf),
-}
-
-/// The directory to share tokens in, or `None` when sharing is off. The option wins over
-/// `RAPIDATA_SHARED_CACHE` (`1`/`true`/`yes`/`on`: the default directory; `0`/`false`/`no`/
-/// `off`: off; an absolute path: that directory).
-pub(crate) fn resolve_dir(setting: Option<&Setting>, var: &dyn Fn(&str) -> Option<String>) -> Result<Option<PathBuf>> {
-    let setting = match setting {
-        Some(s) => s.clone(),
-        None => match var("RAPIDATA_SHARED_CACHE") {
-            None => return Ok(None),
-            Some(v) => parse_env(v.trim())?,
-        },
-    };
-    Ok(match setting {
-        Setting::Off => None,
-        Setting::Dir(d) if d.is_absolute() => Some(d),
-        Setting::Dir(d) => Some(std::env::current_dir().map(|c| c.join(&d)).unwrap_or(d)),
-        Setting::DefaultDir => default_dir(var),
-    })
-}
-
-fn parse_env(v: &str) -> Result<Setting> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(Setting::DefaultDir),
-        "0" | "false" | "no" | "off" => Ok(Setting::Off),
-        _ if Path::new(v).is_absolute() => Ok(Setting::Dir(PathBuf::from(v))),
-        _ => Err(Error::config(
-            "RAPIDATA_SHARED_CACHE must be 1 (share tokens in the default directory), 0, or an absolute directory path",
-        )),
+/// The cache key: a hash of everything that changes the token (the caller lists it: issuer,
+/// token endpoint, client id, scopes, auth method, ...), and nothing secret.
+pub(crate) fn key(parts: &[&str]) -> String {
+    let mut material = String::from("raptoken-shared-cache-v1");
+    for p in parts {
+        material.push('\0');
+        material.push_str(p);
     }
-}
-
-/// `$XDG_CACHE_HOME/raptoken`, else `$HOME/.cache/raptoken` (the XDG base directory rules: a
-/// relative `XDG_CACHE_HOME` is ignored).
-fn default_dir(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let abs = |name: &str| var(name).map(PathBuf::from).filter(|p| p.is_absolute());
-    if let Some(x) = abs("XDG_CACHE_HOME") {
-        return Some(x.join("raptoken"));
-    }
-    if let Some(h) = abs("HOME") {
-        return Some(h.join(".cache").join("raptoken"));
-    }
-    log(format_args!("shared cache off: neither XDG_CACHE_HOME nor HOME is set; give the directory explicitly"));
-    None
-}
-
-/// The cache key: everything that changes the token, and nothing secret. A discovered token
-/// endpoint is a function of the issuer, so an unset endpoint keys as "".
-pub(crate) fn key(config: &Config) -> String {
-    let material = [
-        "raptoken-shared-cache-v1",
-        &config.issuer,
-        config.token_endpoint.as_deref().unwrap_or(""),
-        &config.credentials.client_id,
-        &config.scope,
-        config.auth_method.as_str(),
-    ]
-    .join("\0");
     hex(&sha256(material.as_bytes()))
 }
 
@@ -148,24 +89,26 @@ pub(crate) struct SharedCache {
     rejected: Mutex<Option<[u8; 32]>>,
 }
 
+/// Where and under which key a client shares its token, and how long it waits for another
+/// process's request (built by the options layer).
+#[derive(Debug, Clone)]
+pub(crate) struct SharedConfig {
+    pub dir: PathBuf,
+    pub key: String,
+    pub lock_wait: Duration,
+}
+
 impl SharedCache {
-    /// `None` if sharing is off, or the client reads a token file (already shared).
-    pub(crate) fn new(config: &Config) -> Option<SharedCache> {
-        let dir = config.shared_cache_dir.clone()?;
-        if matches!(config.credentials.source, CredentialSource::TokenFile { .. }) {
-            return None;
-        }
-        let key = key(config);
-        Some(SharedCache {
+    pub(crate) fn new(cfg: SharedConfig) -> SharedCache {
+        let SharedConfig { dir, key, lock_wait } = cfg;
+        SharedCache {
             entry: dir.join(format!("{key}.json")),
             lock: dir.join(format!("{key}.lock")),
             dir,
             key,
-            // A healthy holder's request ends within its request timeout; a holder that hangs
-            // longer is given up on rather than waited for.
-            lock_wait: config.request_timeout,
+            lock_wait,
             rejected: Mutex::new(None),
-        })
+        }
     }
 
     pub(crate) fn entry_path(&self) -> &Path {
@@ -238,7 +181,7 @@ impl SharedCache {
     }
 
     fn read_entry(&self) -> Option<Fetched> {
-        match read_private(&self.entry) {
+        match read_private(&self.entry, MAX_ENTRY) {
             Ok(None) => None,
             Ok(Some(bytes)) => match parse_entry(&bytes, &self.key, SystemTime::now()) {
                 Ok(f) => Some(f),
@@ -269,12 +212,7 @@ impl SharedCache {
         };
         let mut body = Zeroizing::new(Vec::with_capacity(512 + f.access_token.expose().len()));
         serde_json::to_writer(&mut *body, &stored)?;
-        let tmp = crate::token_file::temp_path(&self.entry);
-        let result = create_private(&tmp).and_then(|mut file| file.write_all(&body)).and_then(|()| std::fs::rename(&tmp, &self.entry));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        write_atomic(&self.entry, &body, false)
     }
 
     /// Takes the key's lock, waiting at most `lock_wait` for another process to release it.
@@ -367,60 +305,6 @@ impl ClassifyName for serde_json::Error {
 
 // The Unix file operations: ownership and modes, no-follow opens, flock.
 
-#[cfg(unix)]
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
-/// Ours, and no access for group or others.
-#[cfg(unix)]
-fn check_private(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
-    check_private_as(meta, euid())
-}
-
-#[cfg(unix)]
-fn check_private_as(meta: &std::fs::Metadata, uid: u32) -> std::result::Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    if meta.uid() != uid {
-        return Err(format!("it is owned by uid {}, not by this user (uid {uid})", meta.uid()));
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(format!("its mode {:o} gives group or others access", meta.mode() & 0o777));
-    }
-    Ok(())
-}
-
-/// The file's bytes if it exists and is a private regular file of ours; `Ok(None)` if it does
-/// not exist; `Err(reason)` if it exists but must not be trusted. Never follows a symlink, and
-/// checks the opened file itself (fstat), so it cannot be swapped between check and read.
-#[cfg(unix)]
-fn read_private(path: &Path) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
-    read_private_as(path, euid())
-}
-
-#[cfg(unix)]
-fn read_private_as(path: &Path, uid: u32) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err("it is a symbolic link".into()),
-        Err(e) => return Err(format!("cannot open it: {e}")),
-    };
-    let meta = file.metadata().map_err(|e| format!("cannot inspect it: {e}"))?;
-    if !meta.is_file() {
-        return Err("it is not a regular file".into());
-    }
-    check_private_as(&meta, uid)?;
-    let mut bytes = Zeroizing::new(Vec::with_capacity(1024));
-    file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read it: {e}"))?;
-    if bytes.len() as u64 > MAX_ENTRY {
-        return Err("it is too large".into());
-    }
-    Ok(Some(bytes))
-}
-
 /// Opens (creating, mode 0600) the lock file. One that is not ours is replaced: a lock file
 /// someone else controls could be held forever.
 #[cfg(unix)]
@@ -464,16 +348,6 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
 }
 
 #[cfg(not(unix))]
-fn check_private(_: &std::fs::Metadata) -> std::result::Result<(), String> {
-    Err("sharing tokens between processes needs a Unix system".into())
-}
-
-#[cfg(not(unix))]
-fn read_private(_: &Path) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
-    Ok(None)
-}
-
-#[cfg(not(unix))]
 fn open_lock(_: &Path) -> std::io::Result<File> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no flock on this system"))
 }
@@ -486,61 +360,14 @@ fn try_lock(_: &File) -> std::io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ClientOptions;
-    use std::collections::HashMap;
-
-    fn resolve(setting: Option<Setting>, vars: &[(&str, &str)]) -> Result<Option<PathBuf>> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        resolve_dir(setting.as_ref(), &move |k| map.get(k).cloned())
-    }
 
     #[test]
-    fn directory_from_option_environment_and_defaults() {
-        let home = [("HOME", "/home/u")];
-        assert_eq!(resolve(None, &home).unwrap(), None, "off unless asked for");
-        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "1"), ("HOME", "/home/u")]).unwrap(), Some(PathBuf::from("/home/u/.cache/raptoken")));
-        let xdg = [("RAPIDATA_SHARED_CACHE", "yes"), ("HOME", "/home/u"), ("XDG_CACHE_HOME", "/xdg")];
-        assert_eq!(resolve(None, &xdg).unwrap(), Some(PathBuf::from("/xdg/raptoken")));
-        let relative_xdg = [("RAPIDATA_SHARED_CACHE", "on"), ("HOME", "/home/u"), ("XDG_CACHE_HOME", "rel")];
-        assert_eq!(resolve(None, &relative_xdg).unwrap(), Some(PathBuf::from("/home/u/.cache/raptoken")));
-        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "/srv/tok")]).unwrap(), Some(PathBuf::from("/srv/tok")));
-        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "0"), ("HOME", "/home/u")]).unwrap(), None);
-        assert_eq!(resolve(None, &[("RAPIDATA_SHARED_CACHE", "1")]).unwrap(), None, "no HOME: off, with a log line");
-        for bad in ["maybe", "relative/dir"] {
-            let e = resolve(None, &[("RAPIDATA_SHARED_CACHE", bad)]).unwrap_err();
-            assert_eq!(e.kind(), crate::ErrorKind::Config);
-            assert!(e.message().contains("RAPIDATA_SHARED_CACHE"));
-        }
-        // The option wins over the environment, both ways.
-        let on = [("RAPIDATA_SHARED_CACHE", "1"), ("HOME", "/home/u")];
-        assert_eq!(resolve(Some(Setting::Off), &on).unwrap(), None);
-        assert_eq!(resolve(Some(Setting::Dir("/d".into())), &on).unwrap(), Some(PathBuf::from("/d")));
-        assert!(resolve(Some(Setting::Dir("rel".into())), &[]).unwrap().unwrap().is_absolute());
-    }
-
-    fn config(id: &str, secret: &str, scope: &str) -> Config {
-        let o = ClientOptions::new().client_id(id).unwrap().client_secret(secret).unwrap().scope(scope).unwrap();
-        Config::resolve_with(&o, &|_| None).unwrap()
-    }
-
-    #[test]
-    fn key_covers_what_changes_the_token_and_never_the_secret() {
-        let base = key(&config("a", "s1", "openid"));
-        assert_eq!(base.len(), 64);
-        assert_eq!(base, key(&config("a", "another-secret", "openid")), "the secret is not part of the key");
-        assert_ne!(base, key(&config("b", "s1", "openid")));
-        assert_ne!(base, key(&config("a", "s1", "openid email")));
-        let mut c = config("a", "s1", "openid");
-        c.auth_method = crate::AuthMethod::ClientSecretPost;
-        assert_ne!(base, key(&c));
-        let mut c = config("a", "s1", "openid");
-        c.token_endpoint = Some("https://auth.rapidata.ai/connect/token".into());
-        assert_ne!(base, key(&c));
-        let mut c = config("a", "s1", "openid");
-        c.issuer = "https://auth.rabbitdata.ch".into();
-        assert_ne!(base, key(&c));
+    fn keys_are_pinned_and_hash_every_part() {
         // Pinned: another version of the library must find the same files.
         assert_eq!(hex(&sha256(b"abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let k = key(&["https://auth.rapidata.ai", "", "a", "openid", "client_secret_basic"]);
+        assert_eq!(k, "8f657593bcaca689548f379f0d0f644d9fb4cb63bf7e01b8c6441cb3f48ddac8");
+        assert_ne!(k, key(&["https://auth.rapidata.ai", "", "a", "openid client_secret_basic"]), "parts are separated");
     }
 
     fn stored(key: &str, token: &str, issued_ms: u64, expires_ms: u64) -> Vec<u8> {
@@ -595,27 +422,5 @@ mod tests {
         assert!(!cache.would_serve(&issued_ago(1000), min(3000)), "2570 s usable left");
         let strict = TokenCache::new(SystemClock, Margins { hard: Some(min(1000)), refresh_ahead: Some(min(0)) }, min(1));
         assert!(!strict.would_serve(&issued_ago(2700), min(0)), "this client's own margins apply");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn files_of_another_user_or_open_to_others_are_not_trusted() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("raptoken-sc-unit-{}", std::process::id()));
-        create_private_dirs(&dir).unwrap();
-        let file = dir.join("e.json");
-        let mut f = create_private(&file).unwrap();
-        f.write_all(b"{}").unwrap();
-        assert!(read_private_as(&file, euid()).unwrap().is_some());
-        // The same file, judged as if this process ran as someone else: not ours.
-        let e = read_private_as(&file, euid().wrapping_add(1)).unwrap_err();
-        assert!(e.contains("owned by uid"), "{e}");
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
-        assert!(read_private_as(&file, euid()).unwrap_err().contains("mode 640"));
-        let link = dir.join("link.json");
-        std::os::unix::fs::symlink(&file, &link).unwrap();
-        assert!(read_private_as(&link, euid()).unwrap_err().contains("symbolic link"));
-        assert!(read_private_as(&dir.join("missing.json"), euid()).unwrap().is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::error::{scrub, Error, ErrorKind, Result};
-use crate::transport::Transport;
-use crate::url;
+use super::transport::Transport;
+use crate::util::error::{scrub, Error, ErrorKind, Result};
+use crate::util::url;
 
 pub(crate) fn discovery_url(issuer: &str) -> String {
     format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))

@@ -85,20 +85,20 @@ impl Recorder {
     }
 
     pub fn discovery(&self, issuer: &str, found: Option<&str>) {
-        let discovery_url = crate::discovery::discovery_url(issuer);
+        let discovery_url = super::discovery::discovery_url(issuer);
         self.0.lock().endpoint = Some(match found {
             Some(ep) => EndpointSource::Discovered { discovery_url, token_endpoint: ep.to_string() },
             None => EndpointSource::DiscoveryFailed { discovery_url },
         });
     }
 
-    pub fn token_exchange(&self, token_endpoint: &str, sent_at: SystemTime, response: Option<&crate::transport::Response>) {
+    pub fn token_exchange(&self, token_endpoint: &str, sent_at: SystemTime, response: Option<&super::transport::Response>) {
         let exchange = TokenExchange {
             token_endpoint: token_endpoint.to_string(),
             http_status: response.map(|r| r.status),
             sent_at,
             received_at: SystemTime::now(),
-            server_date: response.and_then(|r| r.date.as_deref()).and_then(crate::transport::parse_http_date),
+            server_date: response.and_then(|r| r.date.as_deref()).and_then(crate::util::timefmt::parse_http_date),
         };
         self.0.lock().last_token_exchange = Some(exchange);
     }

@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// Live threads that get a stripe of their own; more share an overflow stripe.
 const STRIPES: usize = 64;
@@ -113,8 +113,8 @@ pub struct Stats {
     pub throttled: u64,
     /// Failed refreshes after which the still-usable current token kept being served.
     pub kept_serving: u64,
-    /// The `RapidataStatus` value of the last failed fetch; 0 if none failed yet.
-    pub last_error_status: u32,
+    /// The kind of the last failed fetch's error; `None` if none failed yet.
+    pub last_error: Option<crate::ErrorKind>,
     /// The HTTP status behind the last failed fetch; 0 if none.
     pub last_error_http_status: u32,
     /// When the last fetch failed / succeeded, Unix ms; 0 if never.
@@ -134,15 +134,14 @@ pub(crate) struct Counters {
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
     pub kept_serving: AtomicU64,
-    pub last_error_status: AtomicU32,
+    /// `ErrorKind as u32 + 1` of the last failure; 0 if none.
+    pub last_error_kind: AtomicU32,
     pub last_error_http_status: AtomicU32,
     pub last_error_unix_ms: AtomicI64,
     pub last_success_unix_ms: AtomicI64,
 }
 
-pub(crate) fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+use crate::util::timefmt::unix_ms;
 
 impl Counters {
     pub fn bump(c: &AtomicU64) {
@@ -151,7 +150,7 @@ impl Counters {
 
     pub fn failed(&self, e: &crate::Error) {
         Self::bump(&self.fetches_failed);
-        self.last_error_status.store(crate::ffi::RapidataStatus::from_kind(e.kind()) as u32, Relaxed);
+        self.last_error_kind.store(e.kind() as u32 + 1, Relaxed);
         self.last_error_http_status.store(e.http_status().into(), Relaxed);
         self.last_error_unix_ms.store(unix_ms(SystemTime::now()), Relaxed);
     }
@@ -171,7 +170,10 @@ impl Counters {
             retries: self.retries.load(Relaxed),
             throttled: self.throttled.load(Relaxed),
             kept_serving: self.kept_serving.load(Relaxed),
-            last_error_status: self.last_error_status.load(Relaxed),
+            last_error: match self.last_error_kind.load(Relaxed) {
+                0 => None,
+                k => crate::ErrorKind::from_index(k - 1),
+            },
             last_error_http_status: self.last_error_http_status.load(Relaxed),
             last_error_unix_ms: self.last_error_unix_ms.load(Relaxed),
             last_success_unix_ms: self.last_success_unix_ms.load(Relaxed),

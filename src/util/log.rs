@@ -5,8 +5,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::config::ClientOptions;
-
 /// Severity of a log line; the numbers are the C ABI's `RAPIDATA_LOG_LEVEL_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u32)]
@@ -60,18 +58,5 @@ impl Logger {
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Logger(up to {:?})", self.max)
-    }
-}
-
-impl ClientOptions {
-    /// Sends diagnostics to `logger` (see [`Logger::new`]).
-    pub fn set_logger(&mut self, logger: Logger) -> &mut Self {
-        self.logger = Some(logger);
-        self
-    }
-
-    pub fn clear_logger(&mut self) -> &mut Self {
-        self.logger = None;
-        self
     }
 }

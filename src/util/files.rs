@@ -1,0 +1,154 @@
+//! Files only their owner may touch: creating them (mode 0600, never over an existing name),
+//! replacing them atomically, and reading one only if it is a private regular file of ours.
+//! Shared by the token file, the host shared cache and the credentials file.
+
+use std::borrow::Cow;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use zeroize::Zeroizing;
+
+/// Replaces `path` with `bytes` so that readers see the old file or the new one, never a part:
+/// a new private file next to it, then rename. With `durable`, the data is on disk before it
+/// replaces the old file (after a crash readers find a whole file, not an empty one).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = create_private(&tmp)?;
+        f.write_all(bytes)?;
+        if durable {
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `.NAME.tmp.PID.N` next to `path`: unique per process and call, hidden from `ls`.
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or(Cow::Borrowed("token"));
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.tmp.{}.{n}", std::process::id()))
+}
+
+/// A new file only its owner can read or write; fails if the name exists (no clobbering, no
+/// following a planted symlink).
+#[cfg(unix)]
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+#[cfg(unix)]
+pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+// The Unix file checks: ownership and modes, no-follow opens.
+
+#[cfg(unix)]
+pub(crate) fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Ours, and no access for group or others.
+#[cfg(unix)]
+pub(crate) fn check_private(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+    check_private_as(meta, euid())
+}
+
+#[cfg(unix)]
+pub(crate) fn check_private_as(meta: &std::fs::Metadata, uid: u32) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.uid() != uid {
+        return Err(format!("it is owned by uid {}, not by this user (uid {uid})", meta.uid()));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!("its mode {:o} gives group or others access", meta.mode() & 0o777));
+    }
+    Ok(())
+}
+
+/// The file's bytes if it exists and is a private regular file of ours; `Ok(None)` if it does
+/// not exist; `Err(reason)` if it exists but must not be trusted. Never follows a symlink, and
+/// checks the opened file itself (fstat), so it cannot be swapped between check and read.
+#[cfg(unix)]
+pub(crate) fn read_private(path: &Path, max: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    read_private_as(path, max, euid())
+}
+
+#[cfg(unix)]
+pub(crate) fn read_private_as(path: &Path, max: u64, uid: u32) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err("it is a symbolic link".into()),
+        Err(e) => return Err(format!("cannot open it: {e}")),
+    };
+    let meta = file.metadata().map_err(|e| format!("cannot inspect it: {e}"))?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    check_private_as(&meta, uid)?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(1024));
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err("it is too large".into());
+    }
+    Ok(Some(bytes))
+}
+
+#[cfg(not(unix))]
+pub(crate) fn check_private(_: &std::fs::Metadata) -> std::result::Result<(), String> {
+    Err("sharing tokens between processes needs a Unix system".into())
+}
+
+#[cfg(not(unix))]
+pub(crate) fn read_private(_: &Path, _: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn files_of_another_user_or_open_to_others_are_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("raptoken-files-unit-{}", std::process::id()));
+        create_private_dirs(&dir).unwrap();
+        let file = dir.join("e.json");
+        let mut f = create_private(&file).unwrap();
+        f.write_all(b"{}").unwrap();
+        assert!(read_private_as(&file, 1024, euid()).unwrap().is_some());
+        // The same file, judged as if this process ran as someone else: not ours.
+        let e = read_private_as(&file, 1024, euid().wrapping_add(1)).unwrap_err();
+        assert!(e.contains("owned by uid"), "{e}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(read_private_as(&file, 1024, euid()).unwrap_err().contains("mode 640"));
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(read_private_as(&link, 1024, euid()).unwrap_err().contains("symbolic link"));
+        assert!(read_private_as(&dir.join("missing.json"), 1024, euid()).unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
