@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # Debian packages (apt-ensure.sh touches apt only when something is missing).
 # libclang-rt-14-dev holds clang's sanitizer runtimes (only "recommended" by clang on Debian 12).
 pkgs=(valgrind pkg-config cmake ninja-build g++ libgtest-dev clang libclang-rt-14-dev mono-mcs mono-runtime
-      nunit-console libnunit-cil-dev openssl curl python3)
+      nunit-console libnunit-cil-dev openssl curl python3 jq)
 bash "$root/scripts/apt-ensure.sh" base "${pkgs[@]}"
 
 # The test authorization server (oidc-provider) and its lockfile-pinned dependencies.

@@ -12,8 +12,10 @@
 #   RAPTOKEN_TEST_CA_FILE         CA that signed the server certificate (PEM)
 #   RAPTOKEN_TEST_WRONG_CA_FILE   an unrelated CA (PEM), for "wrong CA" tests
 #   RAPTOKEN_TEST_SERVER_DIR      the server's working directory (server.json, certificates)
+#   RAPTOKEN_TEST_RESOURCES       the resource indicators it knows, space-separated (RFC 8707)
 # runs CMD, stops the server (also on errors and Ctrl-C) and exits with CMD's status.
-# Set RAPTOKEN_OIDC_VERBOSE=1 to see the server's request log on stderr.
+# Set RAPTOKEN_OIDC_VERBOSE=1 to see the server's request log on stderr, and
+# RAPTOKEN_OIDC_SERVER_ARGS to pass options to the server (e.g. "--cert-key rsa --no-bridge").
 set -uo pipefail
 
 if [[ $# -eq 0 ]]; then
@@ -64,7 +66,8 @@ trap 'exit 129' HUP
 mkfifo "$work/stdin"
 exec {stdin_fd}<>"$work/stdin"
 
-node "$server_dir/server.mjs" <"$work/stdin" >"$work/ready" {stdin_fd}>&- &
+read -r -a server_args <<<"${RAPTOKEN_OIDC_SERVER_ARGS:-}"
+node "$server_dir/server.mjs" "${server_args[@]}" <"$work/stdin" >"$work/ready" {stdin_fd}>&- &
 server_pid=$!
 
 ready=""
@@ -98,6 +101,7 @@ exports="$(node -e '
     RAPTOKEN_TEST_CA_FILE: r.ca_file,
     RAPTOKEN_TEST_WRONG_CA_FILE: r.wrong_ca_file,
     RAPTOKEN_TEST_SERVER_DIR: r.dir,
+    RAPTOKEN_TEST_RESOURCES: (r.resources || []).join(" "),
   };
   for (const [k, v] of Object.entries(vars)) {
     if (typeof v !== "string" || !v) throw new Error("ready line lacks " + k);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Local OpenID Connect authorization server for raptoken tests.
 //
-// Usage: node server.mjs [--dir DIR] [--port N] [--admin-port N] [--no-stdin-watch]
-//                        [--keep-dir] [--verbose]
+// Usage: node server.mjs [--dir DIR] [--port N] [--admin-port N] [--cert-key ec|rsa] [--no-bridge]
+//                        [--no-stdin-watch] [--keep-dir] [--verbose]
 //
 // Prints exactly one line of JSON to stdout when ready (also written to DIR/server.json);
 // everything else goes to stderr. Exits on stdin EOF (unless --no-stdin-watch), SIGTERM or
@@ -17,6 +17,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import {
+  BODY_LIMIT, readBody, readJson, sendJson,
+} from './http-util.mjs';
+import { BRIDGE_CLIENT_ID, BRIDGE_TOKEN_TTL, createLoginBridge } from './login-bridge.mjs';
+
 const t0 = process.hrtime.bigint();
 
 // ---------------------------------------------------------------------------------------------
@@ -29,6 +34,8 @@ try {
       dir: { type: 'string' },
       port: { type: 'string', default: '0' },
       'admin-port': { type: 'string', default: '0' },
+      'cert-key': { type: 'string', default: 'ec' },
+      'no-bridge': { type: 'boolean', default: false },
       'no-stdin-watch': { type: 'boolean', default: false },
       'keep-dir': { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
@@ -42,8 +49,8 @@ try {
   process.exit(2);
 }
 if (args.help) {
-  process.stderr.write('usage: node server.mjs [--dir DIR] [--port N] [--admin-port N] '
-    + '[--no-stdin-watch] [--keep-dir] [--verbose]\n');
+  process.stderr.write('usage: node server.mjs [--dir DIR] [--port N] [--admin-port N] [--cert-key ec|rsa] '
+    + '[--no-bridge] [--no-stdin-watch] [--keep-dir] [--verbose]\n');
   process.exit(0);
 }
 const VERBOSE = args.verbose || process.env.RAPTOKEN_OIDC_VERBOSE === '1';
@@ -58,6 +65,13 @@ function parsePort(name, value) {
 }
 const wantPort = parsePort('port', args.port);
 const wantAdminPort = parsePort('admin-port', args['admin-port']);
+// Key type of the test CAs and the server certificate. RSA is for TLS stacks that cannot verify
+// ECDSA chains from a private CA (Mono's managed X509Chain).
+const CERT_KEY = args['cert-key'];
+if (CERT_KEY !== 'ec' && CERT_KEY !== 'rsa') {
+  process.stderr.write(`oidc-server: invalid --cert-key ${JSON.stringify(CERT_KEY)} (ec or rsa)\n`);
+  process.exit(2);
+}
 
 const log = (...a) => { process.stderr.write(`oidc-server: ${a.join(' ')}\n`); };
 const debug = VERBOSE ? log : () => {};
@@ -90,8 +104,10 @@ if (args.dir) {
   ownDir = true;
 }
 
-function writeEcKey(file) {
-  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+function writeKey(file) {
+  const { privateKey } = CERT_KEY === 'rsa'
+    ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 }
 
@@ -126,15 +142,15 @@ keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 [ v3_server ]
 basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
+keyUsage = critical, ${CERT_KEY === 'rsa' ? 'digitalSignature, keyEncipherment' : 'digitalSignature'}
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
 `);
-  writeEcKey(path.join(dir, 'ca-key.pem'));
-  writeEcKey(path.join(dir, 'server-key.pem'));
-  writeEcKey(path.join(dir, 'wrong-ca-key.pem'));
+  writeKey(path.join(dir, 'ca-key.pem'));
+  writeKey(path.join(dir, 'server-key.pem'));
+  writeKey(path.join(dir, 'wrong-ca-key.pem'));
 
   const common = ['-config', 'openssl.cnf', '-sha256'];
   // Test CA.
@@ -158,6 +174,8 @@ const SCOPES = ['openid', 'roles', 'email', 'offline_access'];
 const SCOPE_ALLOW = SCOPES.join(' ');
 const SCOPE_ALLOWED = new Set(SCOPES);
 const SPECIAL_SECRET = 's3cr+t: /%&= x';
+// RFC 8707 resource indicators the server knows (exact strings).
+const RESOURCES = ['https://api.example.test/', 'https://files.example.test/', 'urn:raptoken:test-api'];
 
 function client(id, secret, method) {
   return {
@@ -180,6 +198,15 @@ function buildClients() {
   clients.push(client('special', SPECIAL_SECRET, 'client_secret_basic'));
   clients.push(client('special-post', SPECIAL_SECRET, 'client_secret_post'));
   clients.push(client('demo-client', 'demo-secret', 'client_secret_basic'));
+  // The login bridge's public client: it only owns the bridge's access tokens; no grant at
+  // /connect/token (see login-bridge.mjs).
+  clients.push({
+    client_id: BRIDGE_CLIENT_ID,
+    token_endpoint_auth_method: 'none',
+    grant_types: [],
+    response_types: [],
+    redirect_uris: [],
+  });
   return clients;
 }
 const CLIENTS = buildClients();
@@ -298,17 +325,262 @@ function basicClientId(authorization) {
   }
 }
 
-const BODY_LIMIT = 56 * 1024; // the provider's own limit
+// ---------------------------------------------------------------------------------------------
+// Clients registered at runtime: by the login bridge (POST /Client) and by the admin API
+// (POST /clients, e.g. private_key_jwt clients with a public JWKS). oidc-provider looks clients
+// it does not know statically up in the adapter's "Client" model, so they live in `storage`.
+// ---------------------------------------------------------------------------------------------
+const runtimeClients = new Map(); // client_id -> { displayName, origin, createdAt, method, assertionAudience }
+const ASSERTION_AUDIENCES = new Set(['any', 'issuer', 'token_endpoint']);
 
-async function readBody(req, length) {
-  const chunks = [];
-  let received = 0;
-  for await (const chunk of req) {
-    received += chunk.length;
-    if (received > BODY_LIMIT || (length !== undefined && received > length)) throw new Error('body too large');
-    chunks.push(chunk);
+class AdminError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+// Validates `metadata` with oidc-provider's own client schema and makes the client usable at
+// once. `strict` clients accept only their configured authentication method (see the token
+// endpoint middleware); the login bridge's clients accept Basic and post, as Rapidata's do.
+async function registerClient(provider, metadata, {
+  displayName = null, origin, assertionAudience = 'any', strict = false,
+}) {
+  const id = metadata.client_id;
+  if (typeof id !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(id)) {
+    throw new AdminError(400, 'client_id must be 1 to 200 printable ASCII characters');
   }
-  return Buffer.concat(chunks, received);
+  if (clientMethods.has(id) || runtimeClients.has(id)) throw new AdminError(409, `client_id ${id} is already registered`);
+  const full = {
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: SCOPE_ALLOW,
+    token_endpoint_auth_method: 'client_secret_basic',
+    ...metadata,
+  };
+  try {
+    await provider.Client.validate(full);
+  } catch (err) {
+    throw new AdminError(400, [err.message, err.error_description].filter(Boolean).join(': '));
+  }
+  storage.set(`Client:${id}`, { payload: full });
+  runtimeClients.set(id, {
+    displayName, origin, createdAt: Date.now(), method: full.token_endpoint_auth_method, assertionAudience,
+  });
+  if (strict) clientMethods.set(id, full.token_endpoint_auth_method);
+  return full;
+}
+
+function deleteClient(id) {
+  if (!runtimeClients.has(id)) return false;
+  storage.delete(`Client:${id}`);
+  runtimeClients.delete(id);
+  clientMethods.delete(id);
+  return true;
+}
+
+function clientView(id) {
+  const c = runtimeClients.get(id);
+  return {
+    client_id: id,
+    display_name: c.displayName,
+    origin: c.origin,
+    token_endpoint_auth_method: c.method,
+    assertion_audience: c.assertionAudience,
+    created_at: new Date(c.createdAt).toISOString(),
+    token_requests: stats.byClient.get(id) || 0,
+  };
+}
+
+// Admin POST /clients: the JSON body is a small subset of RFC 7591 client metadata.
+const ADMIN_CLIENT_FIELDS = new Set(['client_id', 'client_secret', 'jwks', 'public_key_pem', 'kid',
+  'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg', 'scope', 'display_name', 'assertion_audience']);
+const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt']);
+
+async function adminRegisterClient(provider, body) {
+  const unknown = Object.keys(body).filter((k) => !ADMIN_CLIENT_FIELDS.has(k));
+  if (unknown.length) throw new AdminError(400, `unknown field(s) ${unknown.join(', ')}; known: ${[...ADMIN_CLIENT_FIELDS].join(', ')}`);
+  let { jwks } = body;
+  if (body.public_key_pem !== undefined) {
+    if (jwks !== undefined) throw new AdminError(400, 'give jwks or public_key_pem, not both');
+    if (typeof body.public_key_pem !== 'string' || /PRIVATE KEY/.test(body.public_key_pem)) {
+      throw new AdminError(400, 'public_key_pem must be a PEM public key (a private key never leaves its owner)');
+    }
+    let jwk;
+    try {
+      jwk = crypto.createPublicKey(body.public_key_pem).export({ format: 'jwk' });
+    } catch (err) {
+      throw new AdminError(400, `public_key_pem is not a usable public key: ${err.message}`);
+    }
+    if (body.kid !== undefined) jwk.kid = String(body.kid);
+    jwks = { keys: [jwk] };
+  } else if (body.kid !== undefined) {
+    throw new AdminError(400, 'kid goes with public_key_pem (put it in the JWK otherwise)');
+  }
+  if (jwks !== undefined) {
+    // oidc-provider only looks at the keys when a request comes; say what is wrong now.
+    if (!Array.isArray(jwks?.keys) || !jwks.keys.length) throw new AdminError(400, 'jwks must be {"keys": [JWK, ...]} with at least one key');
+    jwks.keys.forEach((jwk, n) => {
+      if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((member) => Object.hasOwn(jwk ?? {}, member))) {
+        throw new AdminError(400, `jwks.keys[${n}] has private or symmetric key members; register the public key only`);
+      }
+      try {
+        crypto.createPublicKey({ key: jwk, format: 'jwk' });
+      } catch (err) {
+        throw new AdminError(400, `jwks.keys[${n}] is not a usable public key: ${err.message}`);
+      }
+    });
+  }
+  const method = body.token_endpoint_auth_method ?? (jwks ? 'private_key_jwt' : 'client_secret_basic');
+  const assertionAudience = body.assertion_audience ?? 'any';
+  if (!ASSERTION_AUDIENCES.has(assertionAudience)) {
+    throw new AdminError(400, `assertion_audience must be one of ${[...ASSERTION_AUDIENCES].join(', ')}`);
+  }
+  if (body.scope !== undefined) {
+    const bad = String(body.scope).split(' ').filter((x) => x && !SCOPE_ALLOWED.has(x));
+    if (bad.length) throw new AdminError(400, `scope must be a subset of "${SCOPE_ALLOW}" (not: ${bad.join(' ')})`);
+  }
+  const prefix = method === 'private_key_jwt' ? 'jwt' : 'client';
+  const metadata = {
+    client_id: body.client_id ?? `${prefix}-${crypto.randomBytes(6).toString('hex')}`,
+    token_endpoint_auth_method: method,
+  };
+  if (jwks !== undefined) metadata.jwks = jwks;
+  if (SECRET_METHODS.has(method)) metadata.client_secret = body.client_secret ?? crypto.randomBytes(24).toString('base64url');
+  else if (body.client_secret !== undefined) throw new AdminError(400, `${method} clients have no client_secret`);
+  if (body.token_endpoint_auth_signing_alg !== undefined) {
+    metadata.token_endpoint_auth_signing_alg = body.token_endpoint_auth_signing_alg;
+  }
+  if (body.scope !== undefined) metadata.scope = String(body.scope);
+  const full = await registerClient(provider, metadata, {
+    displayName: body.display_name ?? null, origin: 'admin', assertionAudience, strict: true,
+  });
+  const answer = { client_id: full.client_id, token_endpoint_auth_method: method, scope: full.scope };
+  if (full.client_secret !== undefined) answer.client_secret = full.client_secret;
+  if (full.jwks !== undefined) answer.jwks = full.jwks;
+  return answer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the token endpoint received (admin GET /requests): parameter names and non-secret values,
+// the decoded client_assertion header and claims (never its signature), the outcome.
+// ---------------------------------------------------------------------------------------------
+const LOG_PER_CLIENT = 50;
+const LOG_ALL = 200;
+const requestLog = { seq: 0, all: [], byClient: new Map() };
+
+// Credentials are recorded by name only (param_names), never by value.
+const isSecretParam = (name) => /secret|password|(^|_)(token|assertion)$/i.test(name);
+
+function decodeAssertion(value) {
+  const parts = value.split('.');
+  if (parts.length !== 3) return { error: 'not a compact JWS (three dot-separated parts)' };
+  try {
+    return {
+      header: JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')),
+      claims: JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')),
+    };
+  } catch {
+    return { error: 'the header or the claims are not base64url-encoded JSON' };
+  }
+}
+
+function newLogEntry(ctx, viaBasic) {
+  const headers = {};
+  for (const name of ['content-type', 'accept', 'user-agent']) {
+    if (ctx.get(name)) headers[name] = ctx.get(name);
+  }
+  return {
+    seq: 0,
+    at: new Date().toISOString(),
+    client_id: null,
+    auth: viaBasic ? 'client_secret_basic' : 'none',
+    param_names: [],
+    params: {},
+    client_assertion: null,
+    headers,
+    stalled_ms: 0,
+    abandoned: false,
+    status: null,
+    error: null,
+    error_detail: null,
+  };
+}
+
+function describeForm(entry, form) {
+  for (const [name, value] of form) {
+    entry.param_names.push(name);
+    if (isSecretParam(name)) continue;
+    (entry.params[name] ??= []).push(value);
+  }
+  if (form.has('client_secret')) entry.auth = 'client_secret_post';
+  const assertion = form.get('client_assertion');
+  if (assertion !== null) {
+    entry.client_assertion = decodeAssertion(assertion);
+    const alg = entry.client_assertion.header?.alg;
+    entry.auth = typeof alg === 'string' && alg.startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
+  }
+}
+
+function logRequest(entry, clientId) {
+  requestLog.seq += 1;
+  entry.seq = requestLog.seq;
+  entry.client_id = clientId ?? null;
+  const push = (list, max) => { list.push(entry); if (list.length > max) list.shift(); };
+  push(requestLog.all, LOG_ALL);
+  if (clientId !== undefined) {
+    if (!requestLog.byClient.has(clientId)) requestLog.byClient.set(clientId, []);
+    push(requestLog.byClient.get(clientId), LOG_PER_CLIENT);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stalls (admin /stall): hold token requests before the provider handles them
+// ---------------------------------------------------------------------------------------------
+const stallRules = new Map(); // client_id, or '*' for every client -> rule
+
+function activeStall(clientId) {
+  const active = (rule) => rule && (rule.remaining === null || rule.remaining > 0);
+  const own = clientId === undefined ? undefined : stallRules.get(clientId);
+  if (active(own)) return own;
+  const all = stallRules.get('*');
+  return active(all) ? all : undefined;
+}
+
+// Waits rule.ms; ends early when the admin clears the rule ('released') or the client closes
+// the connection ('abandoned'). Returns how it ended.
+async function stall(rule, res) {
+  if (rule.remaining !== null) rule.remaining -= 1;
+  rule.stalled += 1;
+  rule.waiting += 1;
+  const outcome = await new Promise((resolve) => {
+    let timer;
+    const finish = (how) => {
+      clearTimeout(timer);
+      res.off('close', onClose); // eslint-disable-line no-use-before-define
+      rule.releases.delete(release); // eslint-disable-line no-use-before-define
+      resolve(how);
+    };
+    const onClose = () => finish('abandoned');
+    const release = () => finish('released');
+    timer = setTimeout(() => finish('waited'), rule.ms);
+    rule.releases.add(release);
+    res.once('close', onClose);
+  });
+  rule.waiting -= 1;
+  rule[outcome] += 1;
+  return outcome;
+}
+
+function stallView(rule) {
+  return {
+    client_id: rule.clientId,
+    ms: rule.ms,
+    remaining: rule.remaining,
+    stalled: rule.stalled,
+    waiting: rule.waiting,
+    waited: rule.waited,
+    released: rule.released,
+    abandoned: rule.abandoned,
+  };
 }
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
@@ -355,17 +627,6 @@ function listen(server, port, host) {
   });
 }
 
-function sendJson(res, status, body, headers = {}) {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
-}
-
 async function main() {
   generateCertificates();
   const tls = {
@@ -389,10 +650,11 @@ async function main() {
     debug(`not listening on [::1]:${port}: ${err.message}`);
   }
 
-  const { default: Provider } = await import('oidc-provider');
+  const { default: Provider, errors } = await import('oidc-provider');
 
   const origin = `https://localhost:${port}`;
   const issuer = `${origin}/`; // trailing slash, like the production server's discovery document
+  const tokenEndpoint = `${origin}/connect/token`;
 
   const signingKey = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
     .export({ format: 'jwk' });
@@ -419,10 +681,36 @@ async function main() {
       devInteractions: { enabled: false },
       introspection: { enabled: false },
       revocation: { enabled: false },
+      // RFC 8707: a known resource gives a token with that audience; anything else is
+      // invalid_target. oidc-provider allows one resource per client-credentials request.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined,
+        useGrantedResource: async () => false,
+        async getResourceServerInfo(ctx, indicator) {
+          if (!RESOURCES.includes(indicator)) {
+            throw new errors.InvalidTarget(`unknown resource; this server knows ${RESOURCES.join(', ')}`);
+          }
+          return { scope: SCOPE_ALLOW, audience: indicator, accessTokenFormat: 'opaque' };
+        },
+      },
+    },
+    // private_key_jwt: oidc-provider checks alg, exp (no leeway), jti, iss = sub = client_id, the
+    // signature, aud (issuer, token endpoint), and jti replay. Admin-registered clients can
+    // narrow aud to one of the two (assertion_audience).
+    async assertJwtClientAuthClaimsAndHeader(ctx, claims, header, clientObj) {
+      const want = runtimeClients.get(clientObj.clientId)?.assertionAudience ?? 'any';
+      if (want === 'any') return;
+      const expected = want === 'issuer' ? issuer : tokenEndpoint;
+      const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (!auds.includes(expected)) {
+        throw new errors.InvalidClientAuth(`aud must be ${expected} for this client (assertion_audience ${want})`);
+      }
     },
     ttl: {
       ClientCredentials(ctx, token, clientObj) {
         const id = clientObj?.clientId ?? token?.clientId;
+        if (id === BRIDGE_CLIENT_ID) return BRIDGE_TOKEN_TTL;
         return isShort(id) ? SHORT_TTL : DEFAULT_TTL;
       },
     },
@@ -436,12 +724,14 @@ async function main() {
   });
   provider.proxy = true; // harmless; TLS is terminated here, so ctx.secure is already true
   provider.on('server_error', (ctx, err) => { log('server_error', err?.stack || String(err)); });
-  if (VERBOSE) {
-    provider.on('grant.error', (ctx, err) => { debug('grant.error', err.message, err.error_description || ''); });
-  }
+  provider.on('grant.error', (ctx, err) => {
+    // The reason behind a generic error_description, for the request log.
+    ctx.state.errorDetail = err.error_detail ?? err.error_description;
+    debug('grant.error', err.message, err.error_description || '', err.error_detail || '');
+  });
 
-  // Token endpoint: count every POST, enforce each client's configured authentication method,
-  // reject scopes outside the allow-list, delay slow-* responses.
+  // Token endpoint: count and log every POST, stall on demand, enforce each strict client's
+  // authentication method, reject scopes outside the allow-list, delay slow-* responses.
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== '/connect/token') {
       await next();
@@ -450,66 +740,97 @@ async function main() {
     const authorization = ctx.get('authorization');
     const viaBasic = /^basic\s/i.test(authorization);
     let clientId = basicClientId(authorization);
-    let form;
-    if (ctx.is('application/x-www-form-urlencoded')) {
-      const { length } = ctx.request; // undefined for chunked bodies
-      if (length !== undefined && length > BODY_LIMIT) {
-        countTokenRequest(clientId);
-        ctx.status = 413;
-        ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
-        return;
-      }
-      // Read the form here to learn client_id/scope before the provider runs; the provider
-      // accepts an already-read body via req.body.
-      try {
-        const body = await readBody(ctx.req, length);
-        ctx.req.body = body;
-        form = new URLSearchParams(body.toString('utf8'));
-      } catch {
-        countTokenRequest(clientId);
-        ctx.status = 400;
-        ctx.body = { error: 'invalid_request', error_description: 'failed to read the request body' };
-        return;
-      }
-      if (clientId === undefined) clientId = form.get('client_id') ?? undefined;
-    }
-    countTokenRequest(clientId);
-    debug('token request', clientId ?? '(unknown client)', viaBasic ? 'basic' : 'body');
-
-    // oidc-provider accepts client_secret_basic and client_secret_post interchangeably; the test
-    // clients accept only their configured method so that tests notice a wrong method.
-    const configured = clientMethods.get(clientId);
-    let used;
-    if (viaBasic) used = 'client_secret_basic';
-    else if (form?.has('client_secret')) used = 'client_secret_post';
-    if (configured && used && used !== configured) {
-      ctx.status = 401;
-      if (viaBasic) ctx.set('WWW-Authenticate', `Basic realm="${issuer}", error="invalid_client"`);
-      ctx.body = {
-        error: 'invalid_client',
-        error_description: `client authentication failed: ${clientId} must use ${configured}`,
-      };
-      return;
-    }
-
-    await next();
-
-    // oidc-provider silently ignores scopes it does not know; a real authorization server
-    // rejects them. Turn such a success into invalid_scope (and forget the issued token).
-    if (ctx.status === 200 && form?.get('grant_type') === 'client_credentials') {
-      const requested = (form.get('scope') || '').split(' ').filter(Boolean);
-      const bad = requested.filter((s) => !SCOPE_ALLOWED.has(s));
-      if (bad.length) {
-        const issued = ctx.body?.access_token;
-        if (typeof issued === 'string') storage.delete(`ClientCredentials:${issued}`);
-        ctx.status = 400;
-        ctx.body = { error: 'invalid_scope', error_description: `requested scope is not allowed: ${bad.join(' ')}` };
-        return;
+    const entry = newLogEntry(ctx, viaBasic);
+    try {
+      await tokenRequest();
+    } finally {
+      if (!entry.seq) logRequest(entry, clientId); // failed before it was logged
+      if (!entry.abandoned) {
+        entry.status = ctx.status;
+        entry.error = typeof ctx.body?.error === 'string' ? ctx.body.error : null;
+        entry.error_detail = ctx.state.errorDetail ?? null;
       }
     }
 
-    const delay = slowDelayMs;
-    if (isSlow(clientId) && delay > 0) await sleep(delay);
+    async function tokenRequest() {
+      let form;
+      if (ctx.is('application/x-www-form-urlencoded')) {
+        const { length } = ctx.request; // undefined for chunked bodies
+        if (length !== undefined && length > BODY_LIMIT) {
+          countTokenRequest(clientId);
+          ctx.status = 413;
+          ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+          return;
+        }
+        // Read the form here to learn client_id/scope before the provider runs; the provider
+        // accepts an already-read body via req.body.
+        try {
+          const body = await readBody(ctx.req, length);
+          ctx.req.body = body;
+          form = new URLSearchParams(body.toString('utf8'));
+        } catch {
+          countTokenRequest(clientId);
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: 'failed to read the request body' };
+          return;
+        }
+        describeForm(entry, form);
+        if (clientId === undefined) {
+          const sub = entry.client_assertion?.claims?.sub;
+          clientId = form.get('client_id') ?? (typeof sub === 'string' ? sub : undefined);
+        }
+      }
+      countTokenRequest(clientId);
+      logRequest(entry, clientId);
+      debug('token request', clientId ?? '(unknown client)', entry.auth);
+
+      const rule = activeStall(clientId);
+      if (rule) {
+        const started = Date.now();
+        const outcome = await stall(rule, ctx.res);
+        entry.stalled_ms = Date.now() - started;
+        if (outcome === 'abandoned') {
+          entry.abandoned = true;
+          ctx.respond = false; // the client is gone
+          return;
+        }
+      }
+
+      // oidc-provider accepts client_secret_basic and client_secret_post interchangeably; the
+      // strict clients accept only their configured method so that tests notice a wrong one.
+      const configured = clientMethods.get(clientId);
+      let used;
+      if (viaBasic) used = 'client_secret_basic';
+      else if (form?.has('client_secret')) used = 'client_secret_post';
+      if (configured && used && used !== configured) {
+        ctx.status = 401;
+        if (viaBasic) ctx.set('WWW-Authenticate', `Basic realm="${issuer}", error="invalid_client"`);
+        ctx.body = {
+          error: 'invalid_client',
+          error_description: `client authentication failed: ${clientId} must use ${configured}`,
+        };
+        return;
+      }
+
+      await next();
+
+      // oidc-provider silently ignores scopes it does not know; a real authorization server
+      // rejects them. Turn such a success into invalid_scope (and forget the issued token).
+      if (ctx.status === 200 && form?.get('grant_type') === 'client_credentials') {
+        const requested = (form.get('scope') || '').split(' ').filter(Boolean);
+        const bad = requested.filter((x) => !SCOPE_ALLOWED.has(x));
+        if (bad.length) {
+          const issued = ctx.body?.access_token;
+          if (typeof issued === 'string') storage.delete(`ClientCredentials:${issued}`);
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_scope', error_description: `requested scope is not allowed: ${bad.join(' ')}` };
+          return;
+        }
+      }
+
+      const delay = slowDelayMs;
+      if (isSlow(clientId) && delay > 0) await sleep(delay);
+    }
   });
 
   const providerCallback = provider.callback();
@@ -539,25 +860,39 @@ async function main() {
         { 'www-authenticate': 'Bearer error="invalid_token"' });
       return;
     }
-    sendJson(res, 200, { client_id: token.clientId, scope: token.scope ?? '' });
+    const answer = { client_id: token.clientId, scope: token.scope ?? '' };
+    if (token.aud !== undefined) answer.aud = token.aud; // tokens requested with a resource
+    sendJson(res, 200, answer);
   }
 
+  const bridge = createLoginBridge({
+    provider,
+    registerClient: (metadata, info) => registerClient(provider, metadata, info),
+    debug,
+  });
+  bridge.setEnabled(!args['no-bridge']);
+
+  const serverError = (res) => (err) => {
+    log('error', err?.stack || String(err));
+    if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
+    else res.destroy();
+  };
   handler = (req, res) => {
     if (req.url === '/api' || req.url.startsWith('/api/')) {
-      api(req, res).catch((err) => {
-        log('api error', err?.stack || String(err));
-        if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
-      });
+      api(req, res).catch(serverError(res));
       return;
     }
-    providerCallback(req, res);
+    bridge.handle(req, res).then((handled) => {
+      if (!handled) providerCallback(req, res);
+    }, serverError(res));
   };
 
   // Admin API (plain HTTP, 127.0.0.1 only).
-  const admin = tune(http.createServer((req, res) => {
+  async function adminRoute(req, res) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const route = `${req.method} ${url.pathname}`;
     const q = url.searchParams;
+    if (bridge.admin(route, q, res)) return;
     switch (route) {
       case 'GET /health':
         sendJson(res, 200, { ok: true });
@@ -577,6 +912,8 @@ async function main() {
         stats.tokenRequests = 0;
         stats.byClient.clear();
         stats.apiCalls = 0;
+        requestLog.all.length = 0;
+        requestLog.byClient.clear();
         sendJson(res, 200, { ok: true });
         return;
       case 'POST /delay': {
@@ -598,22 +935,101 @@ async function main() {
         sendJson(res, 200, { ok: true, revoked: revokeClientTokens(id) });
         return;
       }
+      case 'GET /requests': {
+        const n = q.has('n') ? Number(q.get('n')) : Infinity;
+        if (!(n >= 0)) {
+          sendJson(res, 400, { error: 'n must be a non-negative number' });
+          return;
+        }
+        const list = q.has('client_id') ? requestLog.byClient.get(q.get('client_id')) ?? [] : requestLog.all;
+        sendJson(res, 200, { requests: n >= list.length ? list : list.slice(list.length - n) });
+        return;
+      }
+      case 'POST /stall': {
+        const ms = Number(q.get('ms'));
+        const count = q.has('count') ? Number(q.get('count')) : null;
+        if (!Number.isInteger(ms) || ms < 1 || ms > 600_000 || (count !== null && !(Number.isInteger(count) && count >= 1))) {
+          sendJson(res, 400, { error: 'use ?ms=1…600000 [&count=N≥1, default: until cleared] [&client_id=X, default: every client]' });
+          return;
+        }
+        const key = q.get('client_id') ?? '*';
+        for (const release of stallRules.get(key)?.releases ?? []) release();
+        const rule = {
+          clientId: key, ms, remaining: count, stalled: 0, waiting: 0, waited: 0, released: 0, abandoned: 0, releases: new Set(),
+        };
+        stallRules.set(key, rule);
+        sendJson(res, 200, { ok: true, ...stallView(rule) });
+        return;
+      }
+      case 'GET /stall':
+        if (q.has('client_id')) {
+          const rule = stallRules.get(q.get('client_id'));
+          if (rule) sendJson(res, 200, stallView(rule));
+          else sendJson(res, 404, { error: 'no stall rule for this client_id' });
+        } else {
+          sendJson(res, 200, { rules: [...stallRules.values()].map(stallView) });
+        }
+        return;
+      case 'DELETE /stall': {
+        const keys = q.has('client_id') ? [q.get('client_id')] : [...stallRules.keys()];
+        const cleared = [];
+        for (const key of keys) {
+          const rule = stallRules.get(key);
+          if (!rule) continue;
+          stallRules.delete(key);
+          cleared.push({ ...stallView(rule), released_now: rule.releases.size });
+          for (const release of [...rule.releases]) release();
+        }
+        sendJson(res, 200, { ok: true, cleared });
+        return;
+      }
+      case 'GET /clients':
+        if (q.has('client_id')) {
+          if (runtimeClients.has(q.get('client_id'))) sendJson(res, 200, clientView(q.get('client_id')));
+          else sendJson(res, 404, { error: 'no runtime client with this client_id' });
+        } else {
+          sendJson(res, 200, { clients: [...runtimeClients.keys()].map(clientView) });
+        }
+        return;
+      case 'POST /clients': {
+        const body = await readJson(req, res);
+        if (body === undefined) return;
+        try {
+          sendJson(res, 200, await adminRegisterClient(provider, body));
+        } catch (err) {
+          if (!(err instanceof AdminError)) throw err;
+          sendJson(res, err.status, { error: err.message });
+        }
+        return;
+      }
+      case 'DELETE /clients': {
+        const id = q.get('client_id');
+        if (!id) sendJson(res, 400, { error: 'client_id is required' });
+        else if (deleteClient(id)) sendJson(res, 200, { ok: true, deleted: id });
+        else if (clientMethods.has(id) || id === BRIDGE_CLIENT_ID) sendJson(res, 409, { error: 'static clients cannot be deleted' });
+        else sendJson(res, 404, { error: 'no runtime client with this client_id' });
+        return;
+      }
       default:
         sendJson(res, 404, { error: 'not_found' });
     }
-  }));
+  }
+  const admin = tune(http.createServer((req, res) => { adminRoute(req, res).catch(serverError(res)); }));
   servers.push(admin);
   const adminPort = await listen(admin, wantAdminPort, '127.0.0.1');
 
   const ready = {
     issuer: origin,
     discovery_issuer: issuer,
-    token_endpoint: `${origin}/connect/token`,
+    token_endpoint: tokenEndpoint,
     api: `${origin}/api/v1/me`,
     admin: `http://127.0.0.1:${adminPort}`,
     ca_file: path.join(dir, 'ca.pem'),
     wrong_ca_file: path.join(dir, 'wrong-ca.pem'),
     dir,
+    cert_key: CERT_KEY,
+    bridge: bridge.enabled,
+    resources: RESOURCES,
   };
   const line = `${JSON.stringify(ready)}\n`;
   fs.writeFileSync(path.join(dir, 'server.json'), line);
