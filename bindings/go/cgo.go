@@ -114,22 +114,6 @@ func setLogCallback(o *C.RapidataOptions, h cgo.Handle, minLevel LogLevel) error
 	return nil
 }
 
-// The Status constants must equal the header's RapidataStatus values: each line fails to compile
-// (constant index out of range) if one ever differs.
-var (
-	_ = [1]int{}[StatusOK-C.RAPIDATA_STATUS_OK] + [1]int{}[C.RAPIDATA_STATUS_OK-StatusOK]
-	_ = [1]int{}[StatusInvalidArgument-C.RAPIDATA_STATUS_INVALID_ARGUMENT] + [1]int{}[C.RAPIDATA_STATUS_INVALID_ARGUMENT-StatusInvalidArgument]
-	_ = [1]int{}[StatusNoCredentials-C.RAPIDATA_STATUS_NO_CREDENTIALS] + [1]int{}[C.RAPIDATA_STATUS_NO_CREDENTIALS-StatusNoCredentials]
-	_ = [1]int{}[StatusBufferTooSmall-C.RAPIDATA_STATUS_BUFFER_TOO_SMALL] + [1]int{}[C.RAPIDATA_STATUS_BUFFER_TOO_SMALL-StatusBufferTooSmall]
-	_ = [1]int{}[StatusConfig-C.RAPIDATA_STATUS_CONFIG] + [1]int{}[C.RAPIDATA_STATUS_CONFIG-StatusConfig]
-	_ = [1]int{}[StatusTransport-C.RAPIDATA_STATUS_TRANSPORT] + [1]int{}[C.RAPIDATA_STATUS_TRANSPORT-StatusTransport]
-	_ = [1]int{}[StatusTimeout-C.RAPIDATA_STATUS_TIMEOUT] + [1]int{}[C.RAPIDATA_STATUS_TIMEOUT-StatusTimeout]
-	_ = [1]int{}[StatusHTTP-C.RAPIDATA_STATUS_HTTP] + [1]int{}[C.RAPIDATA_STATUS_HTTP-StatusHTTP]
-	_ = [1]int{}[StatusOAuth-C.RAPIDATA_STATUS_OAUTH] + [1]int{}[C.RAPIDATA_STATUS_OAUTH-StatusOAuth]
-	_ = [1]int{}[StatusProtocol-C.RAPIDATA_STATUS_PROTOCOL] + [1]int{}[C.RAPIDATA_STATUS_PROTOCOL-StatusProtocol]
-	_ = [1]int{}[StatusPanic-C.RAPIDATA_STATUS_PANIC] + [1]int{}[C.RAPIDATA_STATUS_PANIC-StatusPanic]
-)
-
 // Version returns the version of the linked raptoken library, e.g. "0.1.0".
 func Version() string { return C.GoString(C.rapidata_version()) }
 

@@ -10,44 +10,10 @@ package raptoken
 import "C"
 
 import (
-	"fmt"
 	"log"
 	"runtime/cgo"
 	"sync/atomic"
 )
-
-// LogLevel is the severity of a line the library logs, most severe first (RapidataLogLevel).
-type LogLevel uint32
-
-const (
-	LogError LogLevel = 1 // a fetch failed and no usable token was left to serve
-	LogWarn  LogLevel = 2 // retries, throttling, a failed refresh while the current token is still served
-	LogInfo  LogLevel = 3 // fetch start and end (duration, attempts), discovery results
-	LogDebug LogLevel = 4 // each request
-)
-
-// The Go constants must equal the header's: each line fails to compile if one ever differs.
-var (
-	_ = [1]int{}[LogError-C.RAPIDATA_LOG_LEVEL_ERROR] + [1]int{}[C.RAPIDATA_LOG_LEVEL_ERROR-LogError]
-	_ = [1]int{}[LogWarn-C.RAPIDATA_LOG_LEVEL_WARN] + [1]int{}[C.RAPIDATA_LOG_LEVEL_WARN-LogWarn]
-	_ = [1]int{}[LogInfo-C.RAPIDATA_LOG_LEVEL_INFO] + [1]int{}[C.RAPIDATA_LOG_LEVEL_INFO-LogInfo]
-	_ = [1]int{}[LogDebug-C.RAPIDATA_LOG_LEVEL_DEBUG] + [1]int{}[C.RAPIDATA_LOG_LEVEL_DEBUG-LogDebug]
-)
-
-// String names the level: "ERROR", "WARN", "INFO" or "DEBUG".
-func (l LogLevel) String() string {
-	switch l {
-	case LogError:
-		return "ERROR"
-	case LogWarn:
-		return "WARN"
-	case LogInfo:
-		return "INFO"
-	case LogDebug:
-		return "DEBUG"
-	}
-	return fmt.Sprintf("LogLevel(%d)", uint32(l))
-}
 
 // WithLogFunc sends the library's diagnostics to fn: lines at minLevel or more severe (LogWarn
 // delivers LogError and LogWarn lines). Lines never contain a secret or a token. A nil fn

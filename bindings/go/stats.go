@@ -12,26 +12,6 @@ import (
 	"unsafe"
 )
 
-// Stats is a snapshot of a client's counters (RapidataStats). All counts start at 0 when the
-// client is created.
-type Stats struct {
-	CacheHits         uint64 // calls answered from the cache without fetching or waiting for a fetch
-	TokenRequests     uint64 // HTTP requests to the token endpoint (every attempt, retries included)
-	DiscoveryRequests uint64 // HTTP requests for OpenID discovery
-	FetchesOK         uint64 // fetches that ended with a new token
-	FetchesFailed     uint64 // fetches that ended with an error, after their retries
-	Retries           uint64 // attempts that repeated a failed one
-	Throttled         uint64 // fetches refused without a request because the server's Retry-After had not passed
-	KeptServing       uint64 // failed refreshes after which the still-usable current token kept being served
-
-	LastError      time.Time // when the last fetch failed; zero if none has
-	LastSuccess    time.Time // when the last fetch succeeded; zero if none has
-	ThrottledUntil time.Time // until when no token request is sent (Retry-After); zero if not throttled
-
-	LastErrorStatus     Status // the status of the last failed fetch; StatusOK if none has failed
-	LastErrorHTTPStatus int    // the HTTP status behind the last failed fetch; 0 if it had none
-}
-
 // Stats returns the client's counters. It is cheap and does not slow callers getting tokens.
 // CacheHits includes the Token, TokenInfo and TokenSource calls the binding answered from its
 // memo of the library's token (see the package documentation): each is a call the library would
@@ -51,21 +31,9 @@ func (c *Client) Stats() (Stats, error) {
 	if st != C.RAPIDATA_STATUS_OK {
 		return Stats{}, takeError(st, nil)
 	}
-	return Stats{
-		CacheHits:           uint64(s.cache_hits) + c.hits.sum(),
-		TokenRequests:       uint64(s.token_requests),
-		DiscoveryRequests:   uint64(s.discovery_requests),
-		FetchesOK:           uint64(s.fetches_ok),
-		FetchesFailed:       uint64(s.fetches_failed),
-		Retries:             uint64(s.retries),
-		Throttled:           uint64(s.throttled),
-		KeptServing:         uint64(s.kept_serving),
-		LastError:           unixMilli(int64(s.last_error_unix_ms)),
-		LastSuccess:         unixMilli(int64(s.last_success_unix_ms)),
-		ThrottledUntil:      unixMilli(int64(s.throttled_until_unix_ms)),
-		LastErrorStatus:     Status(s.last_error_status),
-		LastErrorHTTPStatus: int(s.last_error_http_status),
-	}, nil
+	stats := statsFromC(&s)
+	stats.CacheHits += c.hits.sum()
+	return stats, nil
 }
 
 // unixMilli maps the ABI's "0 means never" to the zero time.Time.
