@@ -83,13 +83,6 @@ fn c_name(o: &Opt) -> String {
 /// The doc comment of a C setter: the row's text, then what is C-specific.
 fn c_doc(o: &Opt) -> String {
     let mut doc = o.doc.to_string();
-    let strings = matches!(o.kind, Kind::Text | Kind::Secret | Kind::TextList | Kind::TextPair);
-    match o.kind {
-        Kind::Millis | Kind::MillisPair => doc.push_str(" Passed in milliseconds."),
-        Kind::Enum(c, _) => doc.push_str(&format!(" A `{c}` value, passed as an integer so that an unknown value is an error, not undefined behaviour.")),
-        Kind::Flags(c, _) => doc.push_str(&format!(" `{c}` flags combined with `|`.")),
-        _ => {}
-    }
     let _ = write!(doc, " Default: {}.", o.default.replace('`', ""));
     match o.env {
         Env::Var(v) => {
@@ -100,15 +93,29 @@ fn c_doc(o: &Opt) -> String {
         }
         Env::None => {}
     }
-    if strings && o.kind != Kind::Secret {
-        doc.push_str(" The string is copied.");
-    }
+    // C-specific details follow "Statuses", where the bindings' generator cuts (each binding
+    // documents its own types and failures).
+    let strings = matches!(o.kind, Kind::Text | Kind::Secret | Kind::TextList | Kind::TextPair);
     let mut refused = vec![if strings { "a NULL argument, invalid UTF-8" } else { "NULL options" }.to_string()];
     if !o.refuses.is_empty() {
         refused.push(o.refuses.to_string());
     }
-    let statuses = format!("Statuses: OK; INVALID_ARGUMENT for {}. Not thread-safe on one `options`.", refused.join(" or "));
-    [wrap(&doc), wrap(&statuses)].concat()
+    let mut c = format!("Statuses: OK; INVALID_ARGUMENT for {}.", refused.join(" or "));
+    match o.kind {
+        Kind::Millis | Kind::MillisPair => c.push_str(" Durations are in milliseconds."),
+        Kind::Enum(t, _) => {
+            let _ = write!(c, " The value is a `{t}`, passed as an integer so that an unknown value is an error, not undefined behaviour.");
+        }
+        Kind::Flags(t, _) => {
+            let _ = write!(c, " The value is `{t}` flags combined with `|`.");
+        }
+        _ => {}
+    }
+    if strings && o.kind != Kind::Secret {
+        c.push_str(" The string is copied.");
+    }
+    c.push_str(" Not thread-safe on one `options`.");
+    [wrap(&doc), wrap(&c)].concat()
 }
 
 /// `///` lines of at most 100 columns.

@@ -383,19 +383,19 @@ enum RapidataStatus rapidata_options_new(struct RapidataOptions **out_options);
 void rapidata_options_free(struct RapidataOptions *options);
 
 /**
- * The client id (UTF-8). Set it together with the client secret; setting neither uses the
+ * Sets the client id (UTF-8). Set it together with the client secret; setting neither uses the
  * credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
- * RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored). The string is copied.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value. Not
- * thread-safe on one `options`.
+ * RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value. The string
+ * is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_client_id(struct RapidataOptions *options,
                                                    const char *client_id,
                                                    struct RapidataError **out_error);
 
 /**
- * The client secret. The library keeps a copy, zeroized when freed; the caller may wipe its own
- * copy right after. Default: the credentials chain. Environment: RAPIDATA_CLIENT_SECRET (with
+ * Sets the client secret. The library keeps a copy, zeroized when freed; the caller may wipe its
+ * own copy right after. Default: the credentials chain. Environment: RAPIDATA_CLIENT_SECRET (with
  * RAPIDATA_CLIENT_ID, as a pair).
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value. Not
  * thread-safe on one `options`.
@@ -405,115 +405,118 @@ enum RapidataStatus rapidata_options_set_client_secret(struct RapidataOptions *o
                                                        struct RapidataError **out_error);
 
 /**
- * The authorization server's issuer URL, e.g. `https://auth.rapidata.ai`. Must be https, or http
- * to a loopback host. Default: https://auth.rapidata.ai. Environment: RAPIDATA_ISSUER (used when
- * neither the issuer nor the environment option is set; wins over RAPIDATA_ENVIRONMENT). The
- * string is copied.
+ * Sets the authorization server's issuer URL, e.g. `https://auth.rapidata.ai`. Must be https, or
+ * http to a loopback host. Default: https://auth.rapidata.ai. Environment: RAPIDATA_ISSUER (used
+ * when neither the issuer nor the environment option is set; wins over RAPIDATA_ENVIRONMENT).
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or a non-http(s) URL or plain
- * http to a remote host. Not thread-safe on one `options`.
+ * http to a remote host. The string is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_issuer(struct RapidataOptions *options,
                                                 const char *issuer_url,
                                                 struct RapidataError **out_error);
 
 /**
- * A Rapidata environment, a base domain such as `rapidata.ai` or `rabbitdata.ch`: the issuer
+ * Sets a Rapidata environment, a base domain such as `rapidata.ai` or `rabbitdata.ch`: the issuer
  * becomes `https://auth.<environment>`. An explicit issuer wins over this. Default: rapidata.ai.
- * Environment: RAPIDATA_ENVIRONMENT (used when no issuer is set anywhere). The string is copied.
+ * Environment: RAPIDATA_ENVIRONMENT (used when no issuer is set anywhere).
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or something that is not a
- * domain. Not thread-safe on one `options`.
+ * domain. The string is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_environment(struct RapidataOptions *options,
                                                      const char *environment,
                                                      struct RapidataError **out_error);
 
 /**
- * The token endpoint URL; setting it skips OpenID discovery. Same URL rules as the issuer.
+ * Sets the token endpoint URL, which skips OpenID discovery. Same URL rules as the issuer.
  * Default: discovered from the issuer. Unset, the environment variable RAPIDATA_TOKEN_ENDPOINT
- * sets it. The string is copied.
+ * sets it.
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or a non-http(s) URL or plain
- * http to a remote host. Not thread-safe on one `options`.
+ * http to a remote host. The string is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_token_endpoint(struct RapidataOptions *options,
                                                         const char *url,
                                                         struct RapidataError **out_error);
 
 /**
- * The space-separated scopes to request; an empty string sends no scope parameter. Default: openid
- * roles email. Unset, the environment variable RAPIDATA_SCOPE sets it. The string is copied.
+ * Sets the space-separated scopes to request; an empty string sends no scope parameter. Default:
+ * openid roles email. Unset, the environment variable RAPIDATA_SCOPE sets it.
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or characters RFC 6749 §3.3
- * forbids. Not thread-safe on one `options`.
+ * forbids. The string is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_scope(struct RapidataOptions *options,
                                                const char *scope,
                                                struct RapidataError **out_error);
 
 /**
- * A PEM file whose certificates replace the built-in trust roots (with trust SYSTEM they add to
- * the system's). It is read when the client is created: an unreadable or empty file makes that
+ * Sets a PEM file whose certificates replace the built-in trust roots (with trust SYSTEM they add
+ * to the system's). It is read when the client is created: an unreadable or empty file makes that
  * fail with CONFIG. Default: none: the built-in roots. Unset, the environment variable
- * RAPIDATA_CA_FILE sets it. The string is copied.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
- * thread-safe on one `options`.
+ * RAPIDATA_CA_FILE sets it.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. The string
+ * is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_ca_file(struct RapidataOptions *options,
                                                  const char *pem_path,
                                                  struct RapidataError **out_error);
 
 /**
- * Where the credentials chain looks for the credentials file Rapidata's SDK writes. Default:
+ * Sets where the credentials chain looks for the credentials file Rapidata's SDK writes. Default:
  * $HOME/.config/rapidata/credentials.json. Unset, the environment variable
- * RAPIDATA_CREDENTIALS_FILE sets it. The string is copied.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
- * thread-safe on one `options`.
+ * RAPIDATA_CREDENTIALS_FILE sets it.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. The string
+ * is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_credentials_file(struct RapidataOptions *options,
                                                           const char *path,
                                                           struct RapidataError **out_error);
 
 /**
- * How the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK does) or the
- * id and secret in the form body. A `RapidataAuthMethod` value, passed as an integer so that an
- * unknown value is an error, not undefined behaviour. Default: client_secret_basic. Unset, the
- * environment variable RAPIDATA_AUTH_METHOD sets it.
- * Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown method. Not thread-safe on one
- * `options`.
+ * Sets how the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK does)
+ * or the id and secret in the form body. Default: client_secret_basic. Unset, the environment
+ * variable RAPIDATA_AUTH_METHOD sets it.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown method. The value is a
+ * `RapidataAuthMethod`, passed as an integer so that an unknown value is an error, not undefined
+ * behaviour. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_auth_method(struct RapidataOptions *options,
                                                      uint32_t method,
                                                      struct RapidataError **out_error);
 
 /**
- * The TCP and TLS connect timeout. Passed in milliseconds. Default: 5 s.
- * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Not thread-safe on one `options`.
+ * Sets the TCP and TLS connect timeout. Default: 5 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Durations are in milliseconds. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_connect_timeout_ms(struct RapidataOptions *options,
                                                             uint32_t timeout_ms,
                                                             struct RapidataError **out_error);
 
 /**
- * How long one HTTP request (discovery or token) may take in total, connecting included. Passed in
- * milliseconds. Default: 10 s.
- * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Not thread-safe on one `options`.
+ * Sets how long one HTTP request (discovery or token) may take in total, connecting included.
+ * Default: 10 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Durations are in milliseconds. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_request_timeout_ms(struct RapidataOptions *options,
                                                             uint32_t timeout_ms,
                                                             struct RapidataError **out_error);
 
 /**
- * The hard expiry margin: a token is not served once less than this remains. Capped at half the
- * token's lifetime. Passed in milliseconds. Default: min(30 s, 10 % of the lifetime).
- * Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
+ * Sets the hard expiry margin: a token is not served once less than this remains. Capped at half
+ * the token's lifetime. Default: min(30 s, 10 % of the lifetime).
+ * Statuses: OK; INVALID_ARGUMENT for NULL options. Durations are in milliseconds. Not thread-safe
+ * on one `options`.
  */
 enum RapidataStatus rapidata_options_set_expiry_margin_ms(struct RapidataOptions *options,
                                                           uint32_t margin_ms,
                                                           struct RapidataError **out_error);
 
 /**
- * The refresh-ahead window: this long before the expiry margin, one caller renews the token while
- * all others keep getting the current one at once. Zero turns refresh-ahead off. Passed in
- * milliseconds. Default: min(5 min, 50 % of the lifetime).
- * Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
+ * Sets the refresh-ahead window: this long before the expiry margin, one caller renews the token
+ * while all others keep getting the current one at once. Zero turns refresh-ahead off. Default:
+ * min(5 min, 50 % of the lifetime).
+ * Statuses: OK; INVALID_ARGUMENT for NULL options. Durations are in milliseconds. Not thread-safe
+ * on one `options`.
  */
 enum RapidataStatus rapidata_options_set_refresh_ahead_ms(struct RapidataOptions *options,
                                                           uint32_t window_ms,
@@ -538,9 +541,9 @@ enum RapidataStatus rapidata_options_set_shared_cache(struct RapidataOptions *op
  * is taken from the working directory when the client is created). It is created with mode 0700 if
  * missing; an existing one must belong to this user and give group and others no access, or it is
  * not used. Default: $XDG_CACHE_HOME/raptoken, else ~/.cache/raptoken. Environment:
- * RAPIDATA_SHARED_CACHE (an absolute path). The string is copied.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
- * thread-safe on one `options`.
+ * RAPIDATA_SHARED_CACHE (an absolute path).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. The string
+ * is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_shared_cache_dir(struct RapidataOptions *options,
                                                           const char *dir,
@@ -554,16 +557,16 @@ enum RapidataStatus rapidata_options_set_shared_cache_dir(struct RapidataOptions
  * to explicit client credentials); the file is re-read when its token nears expiry, and first read
  * by the first token call, which fails with CONFIG if it is missing, malformed, writable by others
  * or expired. Default: none. Environment: RAPIDATA_TOKEN_FILE (yields to explicit client
- * credentials). The string is copied.
- * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. Not
- * thread-safe on one `options`.
+ * credentials).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. The string
+ * is copied. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_token_file(struct RapidataOptions *options,
                                                     const char *path,
                                                     struct RapidataError **out_error);
 
 /**
- * How many attempts one fetch makes, 1 (no retries) to 10. Only failures worth repeating are
+ * Sets how many attempts one fetch makes, 1 (no retries) to 10. Only failures worth repeating are
  * retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and the OAuth errors
  * `server_error`/`temporarily_unavailable`; never `invalid_client` & co. Default: 3.
  * Statuses: OK; INVALID_ARGUMENT for NULL options or a value outside 1 to 10. Not thread-safe on
@@ -574,11 +577,11 @@ enum RapidataStatus rapidata_options_set_max_attempts(struct RapidataOptions *op
                                                       struct RapidataError **out_error);
 
 /**
- * The backoff between attempts: a random wait up to `base * 2^(n-1)`, at most `max` (full jitter).
- * After a failed refresh while the current token is still served, the next try comes after `2 *
- * base`, doubling up to `max`. Passed in milliseconds. Default: 500 ms, 30 s.
- * Statuses: OK; INVALID_ARGUMENT for NULL options or a zero base or a max below the base. Not
- * thread-safe on one `options`.
+ * Sets the backoff between attempts: a random wait up to `base * 2^(n-1)`, at most `max` (full
+ * jitter). After a failed refresh while the current token is still served, the next try comes
+ * after `2 * base`, doubling up to `max`. Default: 500 ms, 30 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or a zero base or a max below the base.
+ * Durations are in milliseconds. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_retry_backoff_ms(struct RapidataOptions *options,
                                                           uint32_t base_ms,
@@ -586,42 +589,44 @@ enum RapidataStatus rapidata_options_set_retry_backoff_ms(struct RapidataOptions
                                                           struct RapidataError **out_error);
 
 /**
- * The longest `Retry-After` honoured: a server asking for longer is called again after this.
- * Passed in milliseconds. Default: 60 s.
- * Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
+ * Sets the longest `Retry-After` honoured: a server asking for longer is called again after this.
+ * Default: 60 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options. Durations are in milliseconds. Not thread-safe
+ * on one `options`.
  */
 enum RapidataStatus rapidata_options_set_max_retry_after_ms(struct RapidataOptions *options,
                                                             uint32_t max_ms,
                                                             struct RapidataError **out_error);
 
 /**
- * The overall deadline of one fetch: discovery, every attempt and the waits between them. A retry
- * that could only start after it is not made, and callers waiting for another thread's fetch wait
- * at most this long (plus 1 s). Passed in milliseconds. Default: 30 s.
- * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Not thread-safe on one `options`.
+ * Sets the overall deadline of one fetch: discovery, every attempt and the waits between them. A
+ * retry that could only start after it is not made, and callers waiting for another thread's fetch
+ * wait at most this long (plus 1 s). Default: 30 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Durations are in milliseconds. Not
+ * thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_deadline_ms(struct RapidataOptions *options,
                                                      uint32_t deadline_ms,
                                                      struct RapidataError **out_error);
 
 /**
- * Which roots TLS trusts: BUILTIN (Mozilla's, compiled in) and/or SYSTEM (`SSL_CERT_FILE`,
+ * Sets which roots TLS trusts: BUILTIN (Mozilla's, compiled in) and/or SYSTEM (`SSL_CERT_FILE`,
  * `SSL_CERT_DIR`, else the distribution's bundle). Default BUILTIN, or only the CA file when one
  * is set; a CA file with SYSTEM adds to the system roots. BUILTIN cannot be combined with SYSTEM
- * or a CA file (creating the client then fails with CONFIG). `RapidataTrust` flags combined with
- * `|`. Default: builtin, or only the CA file when one is set.
- * Statuses: OK; INVALID_ARGUMENT for NULL options or no flag or unknown flags. Not thread-safe on
- * one `options`.
+ * or a CA file (creating the client then fails with CONFIG). Default: builtin, or only the CA file
+ * when one is set.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or no flag or unknown flags. The value is
+ * `RapidataTrust` flags combined with `|`. Not thread-safe on one `options`.
  */
 enum RapidataStatus rapidata_options_set_trust(struct RapidataOptions *options,
                                                uint32_t trust_flags,
                                                struct RapidataError **out_error);
 
 /**
- * The proxy for every request of this client, e.g. `http://proxy.internal:3128` (`user:password@`
- * allowed; never logged). An empty string means no proxy even if `HTTPS_PROXY` is set. Default:
- * from the environment. Environment: HTTPS_PROXY (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY
- * decide when the option is unset).
+ * Sets the proxy for every request of this client, e.g. `http://proxy.internal:3128`
+ * (`user:password@` allowed; never logged). An empty string means no proxy even if `HTTPS_PROXY`
+ * is set. Default: from the environment. Environment: HTTPS_PROXY (ALL_PROXY, HTTPS_PROXY,
+ * HTTP_PROXY and NO_PROXY decide when the option is unset).
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or something that is not a
  * proxy URL. Not thread-safe on one `options`.
  */

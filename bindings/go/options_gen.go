@@ -9,8 +9,9 @@ import "C"
 
 import "time"
 
-// withClientID sets the client id (UTF-8, non-empty). Set it together with the client secret;
-// setting neither uses the credentials chain.
+// withClientID sets the client id (UTF-8). Set it together with the client secret; setting neither
+// uses the credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
+// RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored).
 func withClientID(clientID string) Option {
 	return func(b *builder) error {
 		clientIDC, err := cString(clientID, "client id")
@@ -24,8 +25,9 @@ func withClientID(clientID string) Option {
 	}
 }
 
-// withClientSecret sets the client secret. The library keeps a copy (zeroized when freed); the
-// caller may wipe its own copy right after.
+// withClientSecret sets the client secret. The library keeps a copy, zeroized when freed; the
+// caller may wipe its own copy right after. Default: the credentials chain. Environment:
+// RAPIDATA_CLIENT_SECRET (with RAPIDATA_CLIENT_ID, as a pair).
 //
 // The C copy this binding makes is wiped after the call.
 func withClientSecret(secret string) Option {
@@ -41,8 +43,10 @@ func withClientSecret(secret string) Option {
 	}
 }
 
-// WithIssuer sets the issuer URL (default `https://auth.rapidata.ai`, or `RAPIDATA_ISSUER`, or
-// `https://auth.<RAPIDATA_ENVIRONMENT>`). Must be https, or http to a loopback host.
+// WithIssuer sets the authorization server's issuer URL, e.g. `https://auth.rapidata.ai`. Must be
+// https, or http to a loopback host. Default: https://auth.rapidata.ai. Environment:
+// RAPIDATA_ISSUER (used when neither the issuer nor the environment option is set; wins over
+// RAPIDATA_ENVIRONMENT).
 func WithIssuer(issuerURL string) Option {
 	return func(b *builder) error {
 		issuerURLC, err := cString(issuerURL, "issuer")
@@ -56,9 +60,10 @@ func WithIssuer(issuerURL string) Option {
 	}
 }
 
-// WithEnvironment sets a Rapidata environment, a base domain such as "rapidata.ai" or
-// "rabbitdata.ch": the issuer becomes `https://auth.<environment>`. An explicit issuer wins over
-// this.
+// WithEnvironment sets a Rapidata environment, a base domain such as `rapidata.ai` or
+// `rabbitdata.ch`: the issuer becomes `https://auth.<environment>`. An explicit issuer wins over
+// this. Default: rapidata.ai. Environment: RAPIDATA_ENVIRONMENT (used when no issuer is set
+// anywhere).
 func WithEnvironment(environment string) Option {
 	return func(b *builder) error {
 		environmentC, err := cString(environment, "environment")
@@ -72,8 +77,9 @@ func WithEnvironment(environment string) Option {
 	}
 }
 
-// WithTokenEndpoint sets the token endpoint URL and skips OpenID discovery. Same URL rules as the
-// issuer.
+// WithTokenEndpoint sets the token endpoint URL, which skips OpenID discovery. Same URL rules as
+// the issuer. Default: discovered from the issuer. Unset, the environment variable
+// RAPIDATA_TOKEN_ENDPOINT sets it.
 func WithTokenEndpoint(url string) Option {
 	return func(b *builder) error {
 		urlC, err := cString(url, "token endpoint")
@@ -87,7 +93,8 @@ func WithTokenEndpoint(url string) Option {
 	}
 }
 
-// WithScope sets the space-separated scopes (default "openid roles email"); "" sends no scope.
+// WithScope sets the space-separated scopes to request; an empty string sends no scope parameter.
+// Default: openid roles email. Unset, the environment variable RAPIDATA_SCOPE sets it.
 func WithScope(scope string) Option {
 	return func(b *builder) error {
 		scopeC, err := cString(scope, "scope")
@@ -101,8 +108,10 @@ func WithScope(scope string) Option {
 	}
 }
 
-// WithCAFile sets a PEM file whose certificates replace the built-in roots. Read when the client is
-// created: an unreadable or empty file makes `New` return CONFIG.
+// WithCAFile sets a PEM file whose certificates replace the built-in trust roots (with trust SYSTEM
+// they add to the system's). It is read when the client is created: an unreadable or empty file
+// makes that fail with CONFIG. Default: none: the built-in roots. Unset, the environment variable
+// RAPIDATA_CA_FILE sets it.
 func WithCAFile(pemPath string) Option {
 	return func(b *builder) error {
 		pemPathC, err := cString(pemPath, "CA file")
@@ -116,8 +125,9 @@ func WithCAFile(pemPath string) Option {
 	}
 }
 
-// WithCredentialsFile sets where the credentials chain looks for Rapidata's SDK file (default
-// `$HOME/.config/rapidata/credentials.json`, or `RAPIDATA_CREDENTIALS_FILE`).
+// WithCredentialsFile sets where the credentials chain looks for the credentials file Rapidata's
+// SDK writes. Default: $HOME/.config/rapidata/credentials.json. Unset, the environment variable
+// RAPIDATA_CREDENTIALS_FILE sets it.
 func WithCredentialsFile(path string) Option {
 	return func(b *builder) error {
 		pathC, err := cString(path, "credentials file")
@@ -131,8 +141,9 @@ func WithCredentialsFile(path string) Option {
 	}
 }
 
-// WithAuthMethod sets how the client authenticates: a `AuthMethod` value (passed as an integer so
-// an out-of-range value is an error, not undefined behaviour).
+// WithAuthMethod sets how the client authenticates at the token endpoint: HTTP Basic (what
+// Rapidata's SDK does) or the id and secret in the form body. Default: client_secret_basic. Unset,
+// the environment variable RAPIDATA_AUTH_METHOD sets it.
 func WithAuthMethod(method AuthMethod) Option {
 	return func(b *builder) error {
 		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
@@ -141,8 +152,7 @@ func WithAuthMethod(method AuthMethod) Option {
 	}
 }
 
-// WithConnectTimeout sets the TCP+TLS connect timeout in milliseconds (default 5000). 0 →
-// INVALID_ARGUMENT.
+// WithConnectTimeout sets the TCP and TLS connect timeout. Default: 5 s.
 //
 // The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
 // (ErrInvalidArgument).
@@ -158,8 +168,8 @@ func WithConnectTimeout(timeout time.Duration) Option {
 	}
 }
 
-// WithRequestTimeout sets how long one HTTP request (discovery or token) may take in total, in
-// milliseconds (default 10000). 0 → INVALID_ARGUMENT.
+// WithRequestTimeout sets how long one HTTP request (discovery or token) may take in total,
+// connecting included. Default: 10 s.
 //
 // The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
 // (ErrInvalidArgument).
@@ -175,8 +185,8 @@ func WithRequestTimeout(timeout time.Duration) Option {
 	}
 }
 
-// WithExpiryMargin sets the hard expiry margin in milliseconds: a token is not served once less
-// than this remains. Default min(30 s, 10 % of the token's lifetime); capped at half the lifetime.
+// WithExpiryMargin sets the hard expiry margin: a token is not served once less than this remains.
+// Capped at half the token's lifetime. Default: min(30 s, 10 % of the lifetime).
 //
 // The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
 // (ErrInvalidArgument).
@@ -192,9 +202,9 @@ func WithExpiryMargin(margin time.Duration) Option {
 	}
 }
 
-// WithRefreshAhead sets the refresh-ahead window in milliseconds: this long before the expiry
-// margin, one caller renews the token while all others keep getting the current one at once.
-// Default min(5 min, 50 % of lifetime); 0 turns refresh-ahead off.
+// WithRefreshAhead sets the refresh-ahead window: this long before the expiry margin, one caller
+// renews the token while all others keep getting the current one at once. Zero turns refresh-ahead
+// off. Default: min(5 min, 50 % of the lifetime).
 //
 // The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
 // (ErrInvalidArgument).
@@ -210,13 +220,13 @@ func WithRefreshAhead(window time.Duration) Option {
 	}
 }
 
-// WithSharedCache turns the shared token cache on (`true`: in the default directory,
-// `$XDG_CACHE_HOME/raptoken`, else `$HOME/.cache/raptoken`) or off (`false`, even if the
-// environment variable `RAPIDATA_SHARED_CACHE` turns it on). With it on, processes of the same user
-// on this host share one token per client through files of mode 0600 in a directory of mode 0700,
-// and processes that start together send one token request. A directory or file that cannot be used
-// never fails a call: the client then caches in memory only. The last call of this function or
-// `WithSharedCacheDir` wins.
+// WithSharedCache shares tokens with this user's other processes on this host (true: in the default
+// directory) or not (false, even if RAPIDATA_SHARED_CACHE says so). Processes that start together
+// then send one token request; files are mode 0600 in a directory of mode 0700. A directory or file
+// that cannot be used never fails a call: the client then caches in memory only. The last call of
+// this or the shared cache directory setter wins. Default: off. Environment: RAPIDATA_SHARED_CACHE
+// (1/true/yes/on: on, in the default directory; 0/false/no/off: off; an absolute path: on, in that
+// directory).
 func WithSharedCache(enabled bool) Option {
 	return func(b *builder) error {
 		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
@@ -225,10 +235,11 @@ func WithSharedCache(enabled bool) Option {
 	}
 }
 
-// WithSharedCacheDir turns the shared token cache on in directory `dir` (UTF-8; a relative path is
-// taken from the working directory when the client is created). The directory is created with mode
-// 0700 if missing; an existing one must belong to this user and give group and others no access, or
-// it is not used. The string is copied.
+// WithSharedCacheDir shares tokens with this user's other processes through files in this directory
+// (a relative path is taken from the working directory when the client is created). It is created
+// with mode 0700 if missing; an existing one must belong to this user and give group and others no
+// access, or it is not used. Default: $XDG_CACHE_HOME/raptoken, else ~/.cache/raptoken.
+// Environment: RAPIDATA_SHARED_CACHE (an absolute path).
 func WithSharedCacheDir(dir string) Option {
 	return func(b *builder) error {
 		dirC, err := cString(dir, "shared cache dir")
@@ -245,10 +256,11 @@ func WithSharedCacheDir(dir string) Option {
 // WithTokenFile reads the token from a JSON file that another process keeps fresh (Rapidata's
 // token-file pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what
 // `raptoken maintain --token-file` and the Python SDK write) instead of exchanging client
-// credentials, which are then not needed. It wins over every other credential source (the
-// environment variable `RAPIDATA_TOKEN_FILE` yields only to explicit client credentials); the file
-// is re-read when its token nears expiry. The string is copied; the file is first read by the first
-// `Client.Token`, which returns CONFIG if it is missing, malformed, writable by others or expired.
+// credentials, which are then not needed. It wins over every other credential source
+// (RAPIDATA_TOKEN_FILE yields only to explicit client credentials); the file is re-read when its
+// token nears expiry, and first read by the first token call, which fails with CONFIG if it is
+// missing, malformed, writable by others or expired. Default: none. Environment:
+// RAPIDATA_TOKEN_FILE (yields to explicit client credentials).
 func WithTokenFile(path string) Option {
 	return func(b *builder) error {
 		pathC, err := cString(path, "token file")
@@ -262,9 +274,9 @@ func WithTokenFile(path string) Option {
 	}
 }
 
-// WithMaxAttempts sets how many attempts one fetch makes, 1 (no retries) to 10 (default 3). Only
-// failures worth repeating are retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and
-// the OAuth errors `server_error`/`temporarily_unavailable`; never `invalid_client` & co.
+// WithMaxAttempts sets how many attempts one fetch makes, 1 (no retries) to 10. Only failures worth
+// repeating are retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and the OAuth
+// errors `server_error`/`temporarily_unavailable`; never `invalid_client` & co. Default: 3.
 func WithMaxAttempts(attempts int) Option {
 	return func(b *builder) error {
 		attemptsC, err := uint32Arg(attempts, "max attempts")
@@ -278,8 +290,8 @@ func WithMaxAttempts(attempts int) Option {
 }
 
 // WithRetryBackoff sets the backoff between attempts: a random wait up to `base * 2^(n-1)`, at most
-// `limit` (full jitter). After a failed refresh while the current token is still served, the next
-// try comes after `2 * base`, doubling up to `limit`. Defaults 500 and 30000.
+// `max` (full jitter). After a failed refresh while the current token is still served, the next try
+// comes after `2 * base`, doubling up to `max`. Default: 500 ms, 30 s.
 //
 // The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
 // (ErrInvalidArgument).
@@ -299,8 +311,8 @@ func WithRetryBackoff(base, limit time.Duration) Option {
 	}
 }
 
-// WithMaxRetryAfter sets the longest `Retry-After` honoured, in milliseconds (default 60000). A
-// server asking for longer is called again after this.
+// WithMaxRetryAfter sets the longest `Retry-After` honoured: a server asking for longer is called
+// again after this. Default: 60 s.
 //
 // The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
 // (ErrInvalidArgument).
@@ -316,9 +328,9 @@ func WithMaxRetryAfter(maxRetryAfter time.Duration) Option {
 	}
 }
 
-// WithDeadline sets the overall deadline of one fetch in milliseconds (default 30000): discovery,
-// every attempt and the waits between them. A retry that could only start after it is not made, and
-// callers waiting for another thread's fetch wait at most this long (plus 1 s).
+// WithDeadline sets the overall deadline of one fetch: discovery, every attempt and the waits
+// between them. A retry that could only start after it is not made, and callers waiting for another
+// thread's fetch wait at most this long (plus 1 s). Default: 30 s.
 //
 // The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
 // (ErrInvalidArgument).
@@ -334,9 +346,11 @@ func WithDeadline(deadline time.Duration) Option {
 	}
 }
 
-// WithTrust sets which roots TLS trusts: `Trust` flags combined with `|`. Default: BUILTIN, or only
-// the CA file when one is set. A CA file set together with SYSTEM adds to the system roots. BUILTIN
-// cannot be combined with SYSTEM or a CA file (the client's creation then returns CONFIG).
+// WithTrust sets which roots TLS trusts: BUILTIN (Mozilla's, compiled in) and/or SYSTEM
+// (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else the distribution's bundle). Default BUILTIN, or only the
+// CA file when one is set; a CA file with SYSTEM adds to the system roots. BUILTIN cannot be
+// combined with SYSTEM or a CA file (creating the client then fails with CONFIG). Default: builtin,
+// or only the CA file when one is set.
 func WithTrust(trust Trust) Option {
 	return func(b *builder) error {
 		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
@@ -345,9 +359,10 @@ func WithTrust(trust Trust) Option {
 	}
 }
 
-// WithProxy sets the proxy for every request of this client, e.g. "http://proxy.internal:3128"
-// (`user:password@` allowed; never logged). "" means no proxy even if `HTTPS_PROXY` is set. Unset,
-// the environment decides: `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, and `NO_PROXY`.
+// WithProxy sets the proxy for every request of this client, e.g. `http://proxy.internal:3128`
+// (`user:password@` allowed; never logged). An empty string means no proxy even if `HTTPS_PROXY` is
+// set. Default: from the environment. Environment: HTTPS_PROXY (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY
+// and NO_PROXY decide when the option is unset).
 //
 // The C copy this binding makes is wiped after the call.
 func WithProxy(proxyURL string) Option {

@@ -25,17 +25,24 @@ pub struct Opt {
 }
 
 impl Opt {
-    /// The first sentence of `doc` ("e.g." does not end one), without its period.
-    pub fn summary(&self) -> &'static str {
+    /// The first sentence of `doc` ("e.g." does not end one), without its period and without a
+    /// leading "Sets ": what the docs table and `--help` show.
+    pub fn summary(&self) -> String {
+        let mut end = self.doc.len();
         let mut from = 0;
         while let Some(i) = self.doc[from..].find(". ") {
-            let end = from + i;
-            if !self.doc[..end].ends_with("e.g") && !self.doc[..end].ends_with("i.e") {
-                return &self.doc[..end];
+            let at = from + i;
+            if !self.doc[..at].ends_with("e.g") && !self.doc[..at].ends_with("i.e") {
+                end = at;
+                break;
             }
-            from = end + 2;
+            from = at + 2;
         }
-        self.doc.trim_end_matches('.')
+        let first = self.doc[..end].trim_end_matches('.');
+        match first.strip_prefix("Sets ") {
+            Some(rest) => rest[..1].to_uppercase() + &rest[1..],
+            None => first.to_string(),
+        }
     }
 }
 

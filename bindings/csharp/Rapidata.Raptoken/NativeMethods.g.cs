@@ -135,10 +135,10 @@ namespace Rapidata.Raptoken
         internal static extern RaptokenStatus rapidata_client_stats(ClientHandle client, out Stats outStats);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr rapidata_version();
+        internal static extern IntPtr rapidata_status_name(uint status);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr rapidata_status_name(uint status);
+        internal static extern IntPtr rapidata_version();
 
         /// <summary>RapidataTokenInfo, field for field.</summary>
         [StructLayout(LayoutKind.Sequential)]

@@ -6,8 +6,9 @@ namespace Rapidata.Raptoken
     public sealed partial class RaptokenOptions
     {
         /// <summary>
-        /// Sets the client id (UTF-8, non-empty). Set it together with the client secret; setting
-        /// neither uses the credentials chain.
+        /// Sets the client id (UTF-8). Set it together with the client secret; setting neither uses the
+        /// credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
+        /// RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored).
         /// </summary>
         public RaptokenOptions WithClientId(string clientId)
         {
@@ -16,8 +17,9 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the client secret. The library keeps a copy (zeroized when freed); the caller may wipe
-        /// its own copy right after.
+        /// Sets the client secret. The library keeps a copy, zeroized when freed; the caller may wipe
+        /// its own copy right after. Default: the credentials chain. Environment:
+        /// RAPIDATA_CLIENT_SECRET (with RAPIDATA_CLIENT_ID, as a pair).
         /// <para/>
         /// The UTF-8 copy this binding makes is wiped after the call.
         /// </summary>
@@ -36,9 +38,10 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the issuer URL (default <c>https://auth.rapidata.ai</c>, or <c>RAPIDATA_ISSUER</c>, or
-        /// <c>https://auth.&lt;RAPIDATA_ENVIRONMENT&gt;</c>). Must be https, or http to a loopback
-        /// host.
+        /// Sets the authorization server's issuer URL, e.g. <c>https://auth.rapidata.ai</c>. Must be
+        /// https, or http to a loopback host. Default: https://auth.rapidata.ai. Environment:
+        /// RAPIDATA_ISSUER (used when neither the issuer nor the environment option is set; wins over
+        /// RAPIDATA_ENVIRONMENT).
         /// </summary>
         public RaptokenOptions WithIssuer(string issuerUrl)
         {
@@ -47,8 +50,10 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets a Rapidata environment, a base domain such as "rapidata.ai" or "rabbitdata.ch": the
-        /// issuer becomes <c>https://auth.&lt;environment&gt;</c>. An explicit issuer wins over this.
+        /// Sets a Rapidata environment, a base domain such as <c>rapidata.ai</c> or
+        /// <c>rabbitdata.ch</c>: the issuer becomes <c>https://auth.&lt;environment&gt;</c>. An
+        /// explicit issuer wins over this. Default: rapidata.ai. Environment: RAPIDATA_ENVIRONMENT
+        /// (used when no issuer is set anywhere).
         /// </summary>
         public RaptokenOptions WithEnvironment(string environment)
         {
@@ -57,7 +62,9 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the token endpoint URL and skips OpenID discovery. Same URL rules as the issuer.
+        /// Sets the token endpoint URL, which skips OpenID discovery. Same URL rules as the issuer.
+        /// Default: discovered from the issuer. Unset, the environment variable RAPIDATA_TOKEN_ENDPOINT
+        /// sets it.
         /// </summary>
         public RaptokenOptions WithTokenEndpoint(string url)
         {
@@ -66,7 +73,8 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the space-separated scopes (default "openid roles email"); "" sends no scope.
+        /// Sets the space-separated scopes to request; an empty string sends no scope parameter.
+        /// Default: openid roles email. Unset, the environment variable RAPIDATA_SCOPE sets it.
         /// </summary>
         public RaptokenOptions WithScope(string scope)
         {
@@ -75,8 +83,10 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets a PEM file whose certificates replace the built-in roots. Read when the client is
-        /// created: an unreadable or empty file makes <c>new RaptokenClient(options)</c> return CONFIG.
+        /// Sets a PEM file whose certificates replace the built-in trust roots (with trust SYSTEM they
+        /// add to the system's). It is read when the client is created: an unreadable or empty file
+        /// makes that fail with CONFIG. Default: none: the built-in roots. Unset, the environment
+        /// variable RAPIDATA_CA_FILE sets it.
         /// </summary>
         public RaptokenOptions WithCaFile(string pemPath)
         {
@@ -85,8 +95,9 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets where the credentials chain looks for Rapidata's SDK file (default
-        /// <c>$HOME/.config/rapidata/credentials.json</c>, or <c>RAPIDATA_CREDENTIALS_FILE</c>).
+        /// Sets where the credentials chain looks for the credentials file Rapidata's SDK writes.
+        /// Default: $HOME/.config/rapidata/credentials.json. Unset, the environment variable
+        /// RAPIDATA_CREDENTIALS_FILE sets it.
         /// </summary>
         public RaptokenOptions WithCredentialsFile(string path)
         {
@@ -95,8 +106,9 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets how the client authenticates: a <see cref="AuthMethod"/> value (passed as an integer so
-        /// an out-of-range value is an error, not undefined behaviour).
+        /// Sets how the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK
+        /// does) or the id and secret in the form body. Default: client_secret_basic. Unset, the
+        /// environment variable RAPIDATA_AUTH_METHOD sets it.
         /// </summary>
         public RaptokenOptions WithAuthMethod(AuthMethod method)
         {
@@ -104,7 +116,7 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the TCP+TLS connect timeout in milliseconds (default 5000). 0 → INVALID_ARGUMENT.
+        /// Sets the TCP and TLS connect timeout. Default: 5 s.
         /// <para/>
         /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
         /// throws ArgumentOutOfRangeException.
@@ -116,8 +128,8 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets how long one HTTP request (discovery or token) may take in total, in milliseconds
-        /// (default 10000). 0 → INVALID_ARGUMENT.
+        /// Sets how long one HTTP request (discovery or token) may take in total, connecting included.
+        /// Default: 10 s.
         /// <para/>
         /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
         /// throws ArgumentOutOfRangeException.
@@ -129,8 +141,8 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the hard expiry margin in milliseconds: a token is not served once less than this
-        /// remains. Default min(30 s, 10 % of the token's lifetime); capped at half the lifetime.
+        /// Sets the hard expiry margin: a token is not served once less than this remains. Capped at
+        /// half the token's lifetime. Default: min(30 s, 10 % of the lifetime).
         /// <para/>
         /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
         /// throws ArgumentOutOfRangeException.
@@ -142,9 +154,9 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the refresh-ahead window in milliseconds: this long before the expiry margin, one
-        /// caller renews the token while all others keep getting the current one at once. Default min(5
-        /// min, 50 % of lifetime); 0 turns refresh-ahead off.
+        /// Sets the refresh-ahead window: this long before the expiry margin, one caller renews the
+        /// token while all others keep getting the current one at once. Zero turns refresh-ahead off.
+        /// Default: min(5 min, 50 % of the lifetime).
         /// <para/>
         /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
         /// throws ArgumentOutOfRangeException.
@@ -156,14 +168,13 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Turns the shared token cache on (<c>true</c>: in the default directory,
-        /// <c>$XDG_CACHE_HOME/raptoken</c>, else <c>$HOME/.cache/raptoken</c>) or off (<c>false</c>,
-        /// even if the environment variable <c>RAPIDATA_SHARED_CACHE</c> turns it on). With it on,
-        /// processes of the same user on this host share one token per client through files of mode
-        /// 0600 in a directory of mode 0700, and processes that start together send one token request.
-        /// A directory or file that cannot be used never fails a call: the client then caches in memory
-        /// only. The last call of this function or <see cref="RaptokenOptions.WithSharedCacheDir"/>
-        /// wins.
+        /// Shares tokens with this user's other processes on this host (true: in the default directory)
+        /// or not (false, even if RAPIDATA_SHARED_CACHE says so). Processes that start together then
+        /// send one token request; files are mode 0600 in a directory of mode 0700. A directory or file
+        /// that cannot be used never fails a call: the client then caches in memory only. The last call
+        /// of this or the shared cache directory setter wins. Default: off. Environment:
+        /// RAPIDATA_SHARED_CACHE (1/true/yes/on: on, in the default directory; 0/false/no/off: off; an
+        /// absolute path: on, in that directory).
         /// </summary>
         public RaptokenOptions WithSharedCache(bool enabled)
         {
@@ -171,10 +182,11 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Turns the shared token cache on in directory <c>dir</c> (UTF-8; a relative path is taken
-        /// from the working directory when the client is created). The directory is created with mode
-        /// 0700 if missing; an existing one must belong to this user and give group and others no
-        /// access, or it is not used. The string is copied.
+        /// Shares tokens with this user's other processes through files in this directory (a relative
+        /// path is taken from the working directory when the client is created). It is created with
+        /// mode 0700 if missing; an existing one must belong to this user and give group and others no
+        /// access, or it is not used. Default: $XDG_CACHE_HOME/raptoken, else ~/.cache/raptoken.
+        /// Environment: RAPIDATA_SHARED_CACHE (an absolute path).
         /// </summary>
         public RaptokenOptions WithSharedCacheDir(string dir)
         {
@@ -187,10 +199,10 @@ namespace Rapidata.Raptoken
         /// pattern: <c>access_token</c>, <c>token_type</c>, integer Unix-seconds <c>expires_at</c>;
         /// what <c>raptoken maintain --token-file</c> and the Python SDK write) instead of exchanging
         /// client credentials, which are then not needed. It wins over every other credential source
-        /// (the environment variable <c>RAPIDATA_TOKEN_FILE</c> yields only to explicit client
-        /// credentials); the file is re-read when its token nears expiry. The string is copied; the
-        /// file is first read by the first <c>RaptokenClient.GetToken</c>, which returns CONFIG if it
-        /// is missing, malformed, writable by others or expired.
+        /// (RAPIDATA_TOKEN_FILE yields only to explicit client credentials); the file is re-read when
+        /// its token nears expiry, and first read by the first token call, which fails with CONFIG if
+        /// it is missing, malformed, writable by others or expired. Default: none. Environment:
+        /// RAPIDATA_TOKEN_FILE (yields to explicit client credentials).
         /// </summary>
         public RaptokenOptions WithTokenFile(string path)
         {
@@ -199,10 +211,10 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets how many attempts one fetch makes, 1 (no retries) to 10 (default 3). Only failures
-        /// worth repeating are retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and the
-        /// OAuth errors <c>server_error</c>/<c>temporarily_unavailable</c>; never <c>invalid_client</c>
-        /// &amp; co.
+        /// Sets how many attempts one fetch makes, 1 (no retries) to 10. Only failures worth repeating
+        /// are retried: connection errors, resets, timeouts, HTTP 408, 429, 5xx and the OAuth errors
+        /// <c>server_error</c>/<c>temporarily_unavailable</c>; never <c>invalid_client</c> &amp; co.
+        /// Default: 3.
         /// </summary>
         public RaptokenOptions WithMaxAttempts(int attempts)
         {
@@ -211,10 +223,9 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the backoff between attempts: a random wait up to <c>initial * 2^(n-1)</c>, at most
+        /// Sets the backoff between attempts: a random wait up to <c>base * 2^(n-1)</c>, at most
         /// <c>max</c> (full jitter). After a failed refresh while the current token is still served,
-        /// the next try comes after <c>2 * initial</c>, doubling up to <c>max</c>. Defaults 500 and
-        /// 30000.
+        /// the next try comes after <c>2 * base</c>, doubling up to <c>max</c>. Default: 500 ms, 30 s.
         /// <para/>
         /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
         /// throws ArgumentOutOfRangeException.
@@ -227,8 +238,8 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the longest <c>Retry-After</c> honoured, in milliseconds (default 60000). A server
-        /// asking for longer is called again after this.
+        /// Sets the longest <c>Retry-After</c> honoured: a server asking for longer is called again
+        /// after this. Default: 60 s.
         /// <para/>
         /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
         /// throws ArgumentOutOfRangeException.
@@ -240,9 +251,9 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the overall deadline of one fetch in milliseconds (default 30000): discovery, every
-        /// attempt and the waits between them. A retry that could only start after it is not made, and
-        /// callers waiting for another thread's fetch wait at most this long (plus 1 s).
+        /// Sets the overall deadline of one fetch: discovery, every attempt and the waits between them.
+        /// A retry that could only start after it is not made, and callers waiting for another thread's
+        /// fetch wait at most this long (plus 1 s). Default: 30 s.
         /// <para/>
         /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
         /// throws ArgumentOutOfRangeException.
@@ -254,10 +265,11 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets which roots TLS trusts: <see cref="Trust"/> flags combined with <c>|</c>. Default:
-        /// BUILTIN, or only the CA file when one is set. A CA file set together with SYSTEM adds to the
-        /// system roots. BUILTIN cannot be combined with SYSTEM or a CA file (the client's creation
-        /// then returns CONFIG).
+        /// Sets which roots TLS trusts: BUILTIN (Mozilla's, compiled in) and/or SYSTEM
+        /// (<c>SSL_CERT_FILE</c>, <c>SSL_CERT_DIR</c>, else the distribution's bundle). Default
+        /// BUILTIN, or only the CA file when one is set; a CA file with SYSTEM adds to the system
+        /// roots. BUILTIN cannot be combined with SYSTEM or a CA file (creating the client then fails
+        /// with CONFIG). Default: builtin, or only the CA file when one is set.
         /// </summary>
         public RaptokenOptions WithTrust(Trust trust)
         {
@@ -265,10 +277,10 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
-        /// Sets the proxy for every request of this client, e.g. "http://proxy.internal:3128"
-        /// (<c>user:password@</c> allowed; never logged). "" means no proxy even if <c>HTTPS_PROXY</c>
-        /// is set. Unset, the environment decides: <c>ALL_PROXY</c>, <c>HTTPS_PROXY</c>,
-        /// <c>HTTP_PROXY</c>, and <c>NO_PROXY</c>.
+        /// Sets the proxy for every request of this client, e.g. <c>http://proxy.internal:3128</c>
+        /// (<c>user:password@</c> allowed; never logged). An empty string means no proxy even if
+        /// <c>HTTPS_PROXY</c> is set. Default: from the environment. Environment: HTTPS_PROXY
+        /// (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY decide when the option is unset).
         /// <para/>
         /// The UTF-8 copy this binding makes is wiped after the call.
         /// </summary>
