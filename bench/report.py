@@ -68,6 +68,22 @@ def parse_csharp(text):
     return rows
 
 
+def parse_csharp_async(text):
+    """'async N thread(s): GetToken() X ns/call | GetTokenAsync() Y ns/call' -> [(threads, sync, async)]"""
+    return [(int(m.group(1)), float(m.group(2)), float(m.group(3))) for m in re.finditer(
+        r"^async (\d+) thread\(s\): GetToken\(\)\s+([\d.]+) ns/call \| GetTokenAsync\(\)\s+([\d.]+) ns/call", text, re.M)]
+
+
+def parse_csharp_burst(text):
+    """The 'burst:' line -> dict, or None."""
+    m = re.search(r"^burst: (\d+) callers on a cold client, token response held (\d+) ms: busy pool threads \+(\d+) blocking"
+                  r" GetToken\(\) \| \+(\d+) GetTokenAsync\(\) ; pool latency for other work ([\d.]+) ms \| ([\d.]+) ms", text, re.M)
+    if not m:
+        return None
+    return {"callers": int(m.group(1)), "held_ms": int(m.group(2)), "threads_sync": int(m.group(3)),
+            "threads_async": int(m.group(4)), "latency_sync": float(m.group(5)), "latency_async": float(m.group(6))}
+
+
 def read(path):
     try:
         with open(path) as f:
@@ -257,6 +273,27 @@ def main():
         t, b, m, n = cs[0]
         head.append([f"C# `GetToken()` (Mono, {t} thread) vs `lock` + cached string", f"{fmt(m)} ns", f"{fmt(b)} ns",
                      f"{ratio(m, b):.2f}×", "context"])
+    ca = parse_csharp_async(cs_txt)
+    if ca:
+        s += ["**C#** warm `GetTokenAsync()` (a completed `Task` from the memo, awaited with `GetAwaiter().GetResult()`) vs"
+              " warm `GetToken()`, same run", "",
+              table(["threads", "GetToken() ns", "GetTokenAsync() ns", "ratio"],
+                    [[t, fmt(m), fmt(a), f"{ratio(a, m):.2f}×"] for t, m, a in ca]), ""]
+        t, m, a = ca[0]
+        head.append([f"C# warm `GetTokenAsync()` vs `GetToken()` (Mono, {t} thread)", f"{fmt(a)} ns", f"{fmt(m)} ns",
+                     f"{ratio(a, m):.2f}×", "context (0 bytes allocated: tested)"])
+    cb = parse_csharp_burst(cs_txt)
+    if cb:
+        s += [f"**C#** cold-start burst: {cb['callers']} callers on a cold client while the server holds the token response"
+              f" {cb['held_ms']} ms. Before: each caller blocks a pool thread in `GetToken()` (what `BearerTokenHandler` did);"
+              " after: each awaits `GetTokenAsync()`. Peak busy pool threads above the baseline, and how long a trivial work"
+              " item queued to the pool 200 ms into the burst waits to run.", "",
+              table(["", "blocking `GetToken()` (before)", "`GetTokenAsync()` (after)"],
+                    [["busy pool threads added", f"+{cb['threads_sync']}", f"+{cb['threads_async']}"],
+                     ["pool latency for other work", f"{fmt(cb['latency_sync'])} ms", f"{fmt(cb['latency_async'])} ms"]]), ""]
+        head.append(["C# cold-start burst: pool threads taken / pool latency", f"+{cb['threads_async']} / {fmt(cb['latency_async'])} ms",
+                     f"+{cb['threads_sync']} / {fmt(cb['latency_sync'])} ms (blocking `GetToken()`)", "",
+                     f"at most +2 pool threads: {met(cb['threads_async'] <= 2)}"])
     else:
         s += [f"**C#**: {'not measured: binding not landed' if 'not landed' in cs_txt else 'no results (see the raw output)'}", ""]
     for name, txt in (("Go", go_txt), ("C++", cpp_txt), ("C#", cs_txt)):
