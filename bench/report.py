@@ -55,6 +55,12 @@ def parse_go(text):
     return rows
 
 
+def parse_go_burst(text):
+    """BenchmarkTokenColdBurst/NAME-P  1  X threads ... -> {NAME: threads}"""
+    return {m.group(1): float(m.group(2)) for m in re.finditer(
+        r"^BenchmarkTokenColdBurst/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) threads", text, re.M)}
+
+
 def parse_cpp(text):
     """'  LABEL   X ns/call  R x' lines -> [(label, ns)]"""
     return [(m.group(1).strip(), float(m.group(2))) for m in re.finditer(r"^\s+(.+?)\s+([\d.]+) ns/call", text, re.M)]
@@ -254,6 +260,20 @@ def main():
             ok = ns <= g["oauth2"][0] and al == 0
             head.append(["Go `Token()` vs `oauth2.ReuseTokenSource`", f"{fmt(ns)} ns, {al} allocs", f"{fmt(g['oauth2'][0])} ns",
                          f"{ratio(ns, g['oauth2'][0]):.2f}×", f"not slower, 0 allocs: {met(ok)}"])
+        if "raptoken-context" in g and "raptoken" in g:
+            ns, _, al = g["raptoken-context"]
+            base = g["raptoken"][0]
+            head.append(["Go warm `TokenContext(ctx)` vs `Token()`", f"{fmt(ns)} ns, {al} allocs", f"{fmt(base)} ns",
+                         f"{ratio(ns, base):.2f}×", f"0 allocs: {met(al == 0)}"])
+        gb = parse_go_burst(go_txt)
+        if "shared-flight" in gb and "cgo-per-caller" in gb:
+            s += ["**Go** cold-start burst: 100 goroutines on a cold client while the server holds the token response 1 s"
+                  " (`BenchmarkTokenColdBurst`). OS threads the runtime created: before, each goroutine made its own blocking"
+                  " cgo call; now one goroutine per client makes it and the callers wait on a channel.", "",
+                  table(["", "cgo call per caller (before)", "one shared flight (now)"],
+                        [["OS threads created", f"{gb['cgo-per-caller']:.0f}", f"{gb['shared-flight']:.0f}"]]), ""]
+            head.append(["Go cold-start burst, 100 goroutines: OS threads created", f"{gb['shared-flight']:.0f}",
+                         f"{gb['cgo-per-caller']:.0f} (a cgo call per caller)", "", "context"])
     else:
         s += [f"**Go**: {'not measured: binding not landed' if 'not landed' in go_txt else 'no results (see the raw output)'}", ""]
     c = parse_cpp(cpp_txt)
