@@ -298,10 +298,10 @@ def main():
         s += ["**C#** warm `GetTokenAsync()` (a completed `Task` from the memo, awaited with `GetAwaiter().GetResult()`) vs"
               " warm `GetToken()`, same run", "",
               table(["threads", "GetToken() ns", "GetTokenAsync() ns", "ratio"],
-                    [[t, fmt(m), fmt(a), f"{ratio(a, m):.2f}×"] for t, m, a in ca]), ""]
-        t, m, a = ca[0]
-        head.append([f"C# warm `GetTokenAsync()` vs `GetToken()` (Mono, {t} thread)", f"{fmt(a)} ns", f"{fmt(m)} ns",
-                     f"{ratio(a, m):.2f}×", "context (0 bytes allocated: tested)"])
+                    [[t, fmt(m), fmt(asy), f"{ratio(asy, m):.2f}×"] for t, m, asy in ca]), ""]
+        t, m, asy = ca[0]
+        head.append([f"C# warm `GetTokenAsync()` vs `GetToken()` (Mono, {t} thread)", f"{fmt(asy)} ns", f"{fmt(m)} ns",
+                     f"{ratio(asy, m):.2f}×", "context (0 bytes allocated: tested)"])
     cb = parse_csharp_burst(cs_txt)
     if cb:
         s += [f"**C#** cold-start burst: {cb['callers']} callers on a cold client while the server holds the token response"
