@@ -80,6 +80,12 @@ def parse_go(text):
     return rows
 
 
+def parse_go_burst(text):
+    """BenchmarkTokenColdBurst/NAME-P  1  X threads ... -> {NAME: threads}"""
+    return {m.group(1): float(m.group(2)) for m in re.finditer(
+        r"^BenchmarkTokenColdBurst/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) threads", text, re.M)}
+
+
 def parse_cpp(text):
     """'  LABEL   X ns/call  R x' lines -> [(label, ns)]"""
     return [(m.group(1).strip(), float(m.group(2))) for m in re.finditer(r"^\s+(.+?)\s+([\d.]+) ns/call", text, re.M)]
@@ -91,6 +97,22 @@ def parse_csharp(text):
                          r".*?native every call\s+([\d.]+) ns/call", text, re.M):
         rows.append((int(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4))))
     return rows
+
+
+def parse_csharp_async(text):
+    """'async N thread(s): GetToken() X ns/call | GetTokenAsync() Y ns/call' -> [(threads, sync, async)]"""
+    return [(int(m.group(1)), float(m.group(2)), float(m.group(3))) for m in re.finditer(
+        r"^async (\d+) thread\(s\): GetToken\(\)\s+([\d.]+) ns/call \| GetTokenAsync\(\)\s+([\d.]+) ns/call", text, re.M)]
+
+
+def parse_csharp_burst(text):
+    """The 'burst:' line -> dict, or None."""
+    m = re.search(r"^burst: (\d+) callers on a cold client, token response held (\d+) ms: busy pool threads \+(\d+) blocking"
+                  r" GetToken\(\) \| \+(\d+) GetTokenAsync\(\) ; pool latency for other work ([\d.]+) ms \| ([\d.]+) ms", text, re.M)
+    if not m:
+        return None
+    return {"callers": int(m.group(1)), "held_ms": int(m.group(2)), "threads_sync": int(m.group(3)),
+            "threads_async": int(m.group(4)), "latency_sync": float(m.group(5)), "latency_async": float(m.group(6))}
 
 
 def read(path):
@@ -263,6 +285,20 @@ def main():
             ok = ns <= g["oauth2"][0] and al == 0
             head.append(["Go `Token()` vs `oauth2.ReuseTokenSource`", f"{fmt(ns)} ns, {al} allocs", f"{fmt(g['oauth2'][0])} ns",
                          f"{ratio(ns, g['oauth2'][0]):.2f}×", f"not slower, 0 allocs: {met(ok)}"])
+        if "raptoken-context" in g and "raptoken" in g:
+            ns, _, al = g["raptoken-context"]
+            base = g["raptoken"][0]
+            head.append(["Go warm `TokenContext(ctx)` vs `Token()`", f"{fmt(ns)} ns, {al} allocs", f"{fmt(base)} ns",
+                         f"{ratio(ns, base):.2f}×", f"0 allocs: {met(al == 0)}"])
+        gb = parse_go_burst(go_txt)
+        if "shared-flight" in gb and "cgo-per-caller" in gb:
+            s += ["**Go** cold-start burst: 100 goroutines on a cold client while the server holds the token response 1 s"
+                  " (`BenchmarkTokenColdBurst`). OS threads the runtime created: before, each goroutine made its own blocking"
+                  " cgo call; now one goroutine per client makes it and the callers wait on a channel.", "",
+                  table(["", "cgo call per caller (before)", "one shared flight (now)"],
+                        [["OS threads created", f"{gb['cgo-per-caller']:.0f}", f"{gb['shared-flight']:.0f}"]]), ""]
+            head.append(["Go cold-start burst, 100 goroutines: OS threads created", f"{gb['shared-flight']:.0f}",
+                         f"{gb['cgo-per-caller']:.0f} (a cgo call per caller)", "", "context"])
     else:
         s += [f"**Go**: {'not measured: binding not landed' if 'not landed' in go_txt else 'no results (see the raw output)'}", ""]
     c = parse_cpp(cpp_txt)
@@ -282,6 +318,27 @@ def main():
         t, b, m, n = cs[0]
         head.append([f"C# `GetToken()` (Mono, {t} thread) vs `lock` + cached string", f"{fmt(m)} ns", f"{fmt(b)} ns",
                      f"{ratio(m, b):.2f}×", "context"])
+    ca = parse_csharp_async(cs_txt)
+    if ca:
+        s += ["**C#** warm `GetTokenAsync()` (a completed `Task` from the memo, awaited with `GetAwaiter().GetResult()`) vs"
+              " warm `GetToken()`, same run", "",
+              table(["threads", "GetToken() ns", "GetTokenAsync() ns", "ratio"],
+                    [[t, fmt(m), fmt(asy), f"{ratio(asy, m):.2f}×"] for t, m, asy in ca]), ""]
+        t, m, asy = ca[0]
+        head.append([f"C# warm `GetTokenAsync()` vs `GetToken()` (Mono, {t} thread)", f"{fmt(asy)} ns", f"{fmt(m)} ns",
+                     f"{ratio(asy, m):.2f}×", "context (0 bytes allocated: tested)"])
+    cb = parse_csharp_burst(cs_txt)
+    if cb:
+        s += [f"**C#** cold-start burst: {cb['callers']} callers on a cold client while the server holds the token response"
+              f" {cb['held_ms']} ms. Before: each caller blocks a pool thread in `GetToken()` (what `BearerTokenHandler` did);"
+              " after: each awaits `GetTokenAsync()`. Peak busy pool threads above the baseline, and how long a trivial work"
+              " item queued to the pool 200 ms into the burst waits to run.", "",
+              table(["", "blocking `GetToken()` (before)", "`GetTokenAsync()` (after)"],
+                    [["busy pool threads added", f"+{cb['threads_sync']}", f"+{cb['threads_async']}"],
+                     ["pool latency for other work", f"{fmt(cb['latency_sync'])} ms", f"{fmt(cb['latency_async'])} ms"]]), ""]
+        head.append(["C# cold-start burst: pool threads taken / pool latency", f"+{cb['threads_async']} / {fmt(cb['latency_async'])} ms",
+                     f"+{cb['threads_sync']} / {fmt(cb['latency_sync'])} ms (blocking `GetToken()`)", "",
+                     f"at most +2 pool threads: {met(cb['threads_async'] <= 2)}"])
     else:
         s += [f"**C#**: {'not measured: binding not landed' if 'not landed' in cs_txt else 'no results (see the raw output)'}", ""]
     for name, txt in (("Go", go_txt), ("C++", cpp_txt), ("C#", cs_txt)):

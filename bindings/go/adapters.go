@@ -1,6 +1,8 @@
 package raptoken
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -38,7 +40,7 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 			return m.ot, nil
 		}
 	}
-	info, err := s.c.fetch(0)
+	info, err := s.c.wait(context.Background(), 0) // oauth2.TokenSource has no context
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +66,9 @@ func oauth2Token(info TokenInfo) *oauth2.Token {
 //	httpClient := &http.Client{Transport: client.Transport(nil)}
 //
 // If getting a token fails, RoundTrip returns that *Error (net/http wraps it in a *url.Error).
+// The request's context bounds the wait for a token being fetched (TokenContext): when it ends,
+// RoundTrip returns at once with an error matching context.Canceled or
+// context.DeadlineExceeded, and sends nothing.
 func (c *Client) Transport(base http.RoundTripper) http.RoundTripper {
 	return &transport{c: c, base: base}
 }
@@ -83,7 +88,7 @@ func (t *transport) baseRT() http.RoundTripper {
 // RoundTrip implements http.RoundTripper. Like every RoundTripper it does not modify req: it
 // sends a shallow copy with its own header map.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tok, err := t.c.Token()
+	tok, err := t.c.TokenContext(req.Context())
 	if err != nil {
 		closeBody(req)
 		return nil, err
@@ -96,7 +101,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !replayable(req) {
 		return resp, nil
 	}
-	fresh, err := t.c.Token()
+	fresh, err := t.c.TokenContext(req.Context())
+	var stopped *waitError
+	if errors.As(err, &stopped) {
+		drain(resp)
+		return nil, err // the request's context ended: as net/http does, an error, not the 401
+	}
 	if err != nil || fresh == tok {
 		return resp, nil // nothing better to try: hand back the API's answer
 	}

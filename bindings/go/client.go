@@ -6,8 +6,8 @@ package raptoken
 import "C"
 
 import (
+	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -36,6 +36,14 @@ type Client struct {
 	// its cache hits. A separate allocation, so that its stripes, written by every call, share no
 	// cache line with the memo pointer, read by every call.
 	hits *hitCounter
+
+	// The cgo calls in flight for callers that missed the memo (context.go), and how many were
+	// started (for tests). invalidations counts Invalidate calls: a caller never joins a flight
+	// that started before the latest one.
+	flightMu       sync.Mutex
+	flights        []*flight
+	flightsStarted int
+	invalidations  atomic.Uint64
 
 	// mu keeps ptr alive during C calls: calls hold it shared, Close holds it exclusively.
 	mu      sync.RWMutex
@@ -142,48 +150,29 @@ func NewFromEnv() (*Client, error) {
 // Token returns the current access token, fetching one if none is usable. Concurrent callers
 // share one token request; near the end of a token's life one caller renews it while the others
 // keep getting the current one (refresh-ahead). On the warm path it makes no cgo call and
-// allocates nothing.
+// allocates nothing. It is TokenContext(context.Background()): it waits for a fetch for as long
+// as the fetch takes (at most the client's deadline).
 //
 // Errors are *Error values (errors.Is(err, ErrOAuth), ErrTransport, ...; ErrClosed after Close).
 func (c *Client) Token() (string, error) {
-	if c != nil {
-		// time.Until on a deadline with a monotonic reading reads one clock, not two.
-		if m := c.memo.Load(); m != nil && time.Until(m.until) > 0 {
-			c.hits.add()
-			return m.info.Token, nil
-		}
-	}
-	info, err := c.fetch(0)
-	return info.Token, err
+	return c.TokenContext(context.Background())
 }
 
 // TokenInfo returns a token that stays valid for at least minValid more (for example before a
 // long upload), with its expiry and refresh instants. If no token of the server's lifetime can
-// last that long, the freshest token is returned. A negative minValid counts as zero.
+// last that long, the freshest token is returned. A negative minValid counts as zero. It is
+// TokenInfoContext(context.Background(), minValid).
 func (c *Client) TokenInfo(minValid time.Duration) (TokenInfo, error) {
-	if minValid < 0 {
-		minValid = 0
-	}
-	if c != nil {
-		// The library would return the memoized token while it is before the refresh instant
-		// and (refresh instant <= usable-until) the token has minValid left.
-		if m := c.memo.Load(); m != nil && time.Until(m.until) > minValid {
-			c.hits.add()
-			return m.info, nil
-		}
-	}
-	return c.fetch(minValid)
+	return c.TokenInfoContext(context.Background(), minValid)
 }
 
-// fetch asks the library (a cgo call) and updates the memo.
+// fetch asks the library (a cgo call, blocking until it answers) and updates the memo. The
+// public calls reach it through a flight (context.go).
 func (c *Client) fetch(minValid time.Duration) (TokenInfo, error) {
 	if c == nil {
 		return TokenInfo{}, closedError()
 	}
-	ms := uint64((minValid + time.Millisecond - 1) / time.Millisecond)
-	if ms > math.MaxUint32 {
-		ms = math.MaxUint32
-	}
+	ms := minValidMillis(minValid)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.ptr == nil {
@@ -194,7 +183,7 @@ func (c *Client) fetch(minValid time.Duration) (TokenInfo, error) {
 	if old == nil {
 		old = &memo{}
 	}
-	tok, ci, err := getToken(c.ptr, uint32(ms), old.info.Token)
+	tok, ci, err := getToken(c.ptr, ms, old.info.Token)
 	runtime.KeepAlive(c)
 	if err != nil {
 		return TokenInfo{}, err
@@ -241,7 +230,9 @@ func (c *Client) Invalidate(token string) bool {
 	st := uint32(C.rapidata_invalidate_token(c.ptr, ct, &dropped, nil))
 	runtime.KeepAlive(c)
 	// Always after the C call, and always a new pointer: a fetch that started before this
-	// call and may have got the invalidated token fails its compare-and-swap.
+	// call and may have got the invalidated token fails its compare-and-swap, and no caller
+	// joins its flight any more.
+	c.invalidations.Add(1)
 	c.memo.Store(&memo{})
 	return st == C.RAPIDATA_STATUS_OK && bool(dropped)
 }

@@ -3,14 +3,40 @@
 // cache, the expiry margin, refresh-ahead, one token request under contention, retries and
 // conditional invalidation all live in the library.
 //
-// Replacing golang.org/x/oauth2/clientcredentials takes two lines:
+// Get a token with the caller's context:
 //
 //	client, err := raptoken.NewFromEnv() // or raptoken.New(raptoken.WithClientCredentials(id, secret))
-//	httpClient := oauth2.NewClient(ctx, client.TokenSource())
+//	token, err := client.TokenContext(ctx)
 //
-// or, to also renew the token when the API answers 401:
+// or send requests with it (the request's context bounds the wait for a token, and a 401 renews
+// the token once):
 //
 //	httpClient := &http.Client{Transport: client.Transport(nil)}
+//
+// Replacing golang.org/x/oauth2/clientcredentials takes two lines:
+//
+//	httpClient := oauth2.NewClient(ctx, client.TokenSource())
+//
+// # Contexts, and why a cgo call cannot be cancelled
+//
+// TokenContext and TokenInfoContext take a context; Token and TokenInfo are the same calls with
+// context.Background(). A warm call answers from the memo at once, without looking at the
+// context. A cold one (first call, after Invalidate, at the refresh instant) needs the library,
+// and that is a blocking cgo call: Go cannot interrupt a goroutine that is inside C, and the
+// library has no cancellation in its C API. So the binding never makes that call on the
+// caller's goroutine. One goroutine per client makes it (a "flight"), every caller that misses
+// meanwhile waits for that flight in a select with its own ctx.Done(), and a caller whose
+// context ends returns at once with an error matching context.Canceled or
+// context.DeadlineExceeded (errors.Is), also through Transport and net/http.
+//
+// What that means: the fetch goes on after its callers gave up. It ends within the client's
+// deadline (WithDeadline, 30 s by default; WithRequestTimeout bounds each attempt), holding one
+// goroutine and one OS thread until then, and its token is kept for the next caller. One
+// caller's cancellation never cancels it for the others, and waiting goroutines hold no OS
+// thread (100 goroutines on a cold client start no new threads; 100 cgo calls would start
+// about 100). Near a token's end of life, while the library renews it for one caller and serves
+// the current token to the others, the binding runs a second flight so that waiting callers
+// take the current token at once rather than wait for the renewal.
 //
 // # Go-side state
 //

@@ -30,7 +30,7 @@ namespace RaptokenExample
                         Console.WriteLine("GET " + api + ": " + (int)response.StatusCode + " " + response.ReasonPhrase);
                     // The token the handler used, with its expiry (no new request). Never print a
                     // whole token: it is a secret.
-                    AccessToken token = tokens.GetTokenInfo(TimeSpan.Zero);
+                    RaptokenToken token = tokens.GetTokenInfo(TimeSpan.Zero);
                     Console.WriteLine("token: " + token.Value.Substring(0, Math.Min(8, token.Value.Length)) + "...");
                     Console.WriteLine("expires: " + token.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
                     return 0;

@@ -41,9 +41,23 @@ if [ "$in_server" = 0 ]; then
   mcs_flags=(-langversion:7.2 -warnaserror+ -nologo -debug)
   mcs "${mcs_flags[@]}" -target:library -doc:"$out/Rapidata.Raptoken.xml" -r:System.Net.Http.dll \
     -out:"$out/Rapidata.Raptoken.dll" "${lib_sources[@]}"
+  # The README's complete files (its csharp blocks that open with a using directive): the tests
+  # compile them as they stand and use them (the TokenCredential adapter runs against the stub
+  # Azure.Core in Rapidata.Raptoken.Tests/AzureCoreStub.cs).
+  python3 - "$cs/README.md" "$out/readme" <<'EOF'
+import os, re, sys
+text = open(sys.argv[1]).read()
+os.makedirs(sys.argv[2], exist_ok=True)
+blocks = [b for b in re.findall(r"^```csharp\n(.*?)^```$", text, re.S | re.M) if re.match(r"using [A-Z][\w.]*;\n", b)]
+if len(blocks) < 2:
+    sys.exit("bindings/csharp/README.md: expected the usage example and the TokenCredential adapter as complete files")
+for i, b in enumerate(blocks):
+    open(os.path.join(sys.argv[2], f"ReadmeBlock{i}.cs"), "w").write(b)
+print(f"csharp: {len(blocks)} README blocks compiled with the tests")
+EOF
   # The tests also check the example's CA validation, so they compile its CustomCa.cs.
   mcs "${mcs_flags[@]}" -target:library -r:"$out/Rapidata.Raptoken.dll" -r:"$nunit_dll" -r:System.Net.Http.dll \
-    -out:"$out/Rapidata.Raptoken.Tests.dll" $cs/Rapidata.Raptoken.Tests/*.cs examples/csharp/CustomCa.cs
+    -out:"$out/Rapidata.Raptoken.Tests.dll" $cs/Rapidata.Raptoken.Tests/*.cs examples/csharp/CustomCa.cs "$out"/readme/*.cs
   mcs "${mcs_flags[@]}" -target:exe -r:"$out/Rapidata.Raptoken.dll" -r:System.Net.Http.dll \
     -out:"$out/example.exe" examples/csharp/*.cs
   mcs "${mcs_flags[@]}" -optimize+ -target:exe -r:"$out/Rapidata.Raptoken.dll" \

@@ -21,6 +21,10 @@ check "Python authlib"
 check "Go x/oauth2 clientcredentials"
 check "curl (process)"
 check "## 5. Bindings"
+check "| raptoken-context | "                 # Go: warm TokenContext
+check "| OS threads created | "                # Go: the cold-start burst, before and after
+check "GetTokenAsync() ns"                     # C#: warm GetTokenAsync vs GetToken
+check "| busy pool threads added | "           # C#: the cold-start burst, before and after
 check "## 6. Footprint"
 check "## 7. Shared cache between processes"
 check "| with \`--shared-cache\` | 1 | "        # one request per loop: behaviour, not timing

@@ -656,6 +656,17 @@ inline Stats to_stats(const RapidataStats& s) {
 // Gets and keeps bearer tokens. Move-only; using a moved-from Client throws Error
 // (INVALID_ARGUMENT). All const members are thread-safe; the first call fetches, later calls
 // return the cached token without a lock, and concurrent callers share one request.
+//
+// Blocking, bounded by the deadline. token() and token_info() never block while the cached
+// token is good: they return it at once. When a token must be fetched (first call, after
+// invalidate(), or for the one caller that renews at the refresh instant, while every other
+// caller keeps getting the current token), the calling thread blocks until the fetch ends, and
+// concurrent callers block on that same fetch. A fetch ends within the client's deadline
+// (Options::deadline, 30 s by default, retries and their backoff included; each attempt within
+// Options::request_timeout): it succeeds, or throws Error (e.g. Status::timeout). It cannot be
+// cancelled from outside; for a shorter bound, set a shorter deadline. An event loop that must
+// not block calls token() on a worker thread (e.g. std::async) and waits for that; however many
+// threads do so, one client makes one request.
 class Client {
  public:
   // Credentials and settings from `options` (which may be destroyed right after).

@@ -15,7 +15,9 @@ namespace Rapidata.Raptoken
     /// current token. Request content is buffered first so the retry can send it again.
     /// Works with <c>new HttpClient(new BearerTokenHandler(client, new HttpClientHandler()))</c> and
     /// with IHttpClientFactory's <c>AddHttpMessageHandler(() =&gt; new BearerTokenHandler(client))</c>.
-    /// The handler does not own the client: dispose the client yourself.
+    /// The handler does not own the client: dispose the client yourself. Getting the token never
+    /// blocks a thread (<see cref="RaptokenClient.GetTokenAsync"/>), and the request's
+    /// cancellation token also ends the wait for a token being fetched.
     /// </summary>
     public sealed class BearerTokenHandler : DelegatingHandler
     {
@@ -40,16 +42,25 @@ namespace Rapidata.Raptoken
             if (request.Content != null)
                 await request.Content.LoadIntoBufferAsync().ConfigureAwait(false);
 
-            // Blocks only when a token must be fetched (bounded by the request timeout); warm
-            // calls return at once.
-            string sent = client.GetToken();
+            // Never blocks a thread: warm calls complete at once; a fetch runs on the client's
+            // own thread and this request awaits it (or stops awaiting when cancelled).
+            string sent = await client.GetTokenAsync(cancellationToken).ConfigureAwait(false);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", sent);
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.Unauthorized)
                 return response;
 
             client.Invalidate(sent);
-            string fresh = client.GetToken();
+            string fresh;
+            try
+            {
+                fresh = await client.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                response.Dispose(); // the caller gets the exception (cancelled, or why no token), not the 401
+                throw;
+            }
             if (fresh == sent)
                 return response; // nothing better to offer: let the caller see the 401
 

@@ -1,6 +1,7 @@
 using System;
 using System.Text;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Rapidata.Raptoken
 {
@@ -9,8 +10,9 @@ namespace Rapidata.Raptoken
     /// (caching, refresh-ahead, one request for many callers, retries) lives in libraptoken; this
     /// class only marshals. Thread-safe: share one instance for the life of the program.
     /// After <see cref="Dispose"/> every method throws <see cref="ObjectDisposedException"/>.
+    /// The async methods are in RaptokenClient.Async.cs.
     /// </summary>
-    public sealed class RaptokenClient : IDisposable
+    public sealed partial class RaptokenClient : IDisposable
     {
         private readonly ClientHandle handle;
 
@@ -19,7 +21,8 @@ namespace Rapidata.Raptoken
         // then the library returns this same token, so GetToken skips the P/Invoke, the buffer
         // and the UTF-8 decoding. Invalidate drops it. Stored as an immutable object, swapped
         // atomically; the deadline is on the monotonic millisecond tick count (cheaper to read
-        // than Stopwatch or DateTime on Mono; see Remember for its resolution).
+        // than Stopwatch or DateTime on Mono; see Remember for its resolution). Past its deadline
+        // the memo stays, as the last token seen: the async methods read its expiry.
         private Memo memo;
 
         // Bumped after each Invalidate: a memo made from a fetch that started before an
@@ -75,7 +78,7 @@ namespace Rapidata.Raptoken
         {
             ThrowIfDisposed();
             var m = Volatile.Read(ref memo);
-            if (m != null && m.Generation == Interlocked.Read(ref generation) && unchecked(m.Deadline - Environment.TickCount) > 0)
+            if (m != null && m.Serves(Interlocked.Read(ref generation), 0))
             {
                 memoHits.Add();
                 return m.Token;
@@ -88,7 +91,7 @@ namespace Rapidata.Raptoken
         /// upload), with its expiry. If no token of the server's lifetime could last that long,
         /// the freshest one is returned. Always asks the library (never the memo).
         /// </summary>
-        public AccessToken GetTokenInfo(TimeSpan minValid)
+        public RaptokenToken GetTokenInfo(TimeSpan minValid)
         {
             uint ms = RaptokenOptions.Milliseconds(minValid, nameof(minValid));
             ThrowIfDisposed();
@@ -167,7 +170,7 @@ namespace Rapidata.Raptoken
             }
         }
 
-        private AccessToken Fetch(uint minValidMs)
+        private RaptokenToken Fetch(uint minValidMs)
         {
             ThrowIfInLogCallback();
             long gen = Interlocked.Read(ref generation);
@@ -204,26 +207,31 @@ namespace Rapidata.Raptoken
                 }
             }
 
-            Remember(token, info.RefreshAtUnixMs, gen);
-
-            return new AccessToken(
+            var result = new RaptokenToken(
                 token,
                 DateTimeOffset.FromUnixTimeMilliseconds(info.ExpiresAtUnixMs),
                 DateTimeOffset.FromUnixTimeMilliseconds(info.RefreshAtUnixMs),
                 TimeSpan.FromMilliseconds(info.LifetimeMs));
+            Remember(result, gen);
+            return result;
         }
 
-        // Memoizes the token until refreshAtUnixMs, less the tick count's resolution (up to 16 ms
-        // on Windows) so the memo never outlives the library's own promise. Keeps the newer of
-        // two memos when fetches race (e.g. a GetTokenInfo that forced an early renewal against
-        // a GetToken that still saw the previous token).
-        private void Remember(string token, long refreshAtUnixMs, long gen)
+        // Memoizes the token until its refresh instant, less the tick count's resolution (up to
+        // 16 ms on Windows) so the memo never outlives the library's own promise. Keeps the newer
+        // of two memos when fetches race (e.g. a GetTokenInfo that forced an early renewal
+        // against a GetToken that still saw the previous token). A token already past its
+        // refresh instant (served while another caller renews) is kept with a deadline in the
+        // past: it answers nothing, but tells the async methods a token is at hand.
+        private void Remember(RaptokenToken token, long gen)
         {
             const long Resolution = 16;
-            long remainingMs = refreshAtUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Resolution;
-            if (remainingMs <= 0) return;
+            var cur0 = Volatile.Read(ref memo);
+            if (cur0 != null && cur0.Generation == gen && cur0.Token == token.Value && cur0.Info.RefreshAt == token.RefreshAt)
+                return; // nothing new (e.g. served while another caller renews)
+            long remainingMs = token.RefreshAt.ToUnixTimeMilliseconds() - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Resolution;
             // The tick count wraps after 24.9 days; no refresh instant is that far off in practice.
-            var m = new Memo(token, unchecked(Environment.TickCount + (int)Math.Min(remainingMs, int.MaxValue / 2)), gen);
+            int offset = (int)Math.Max(-1, Math.Min(remainingMs, int.MaxValue / 2));
+            var m = new Memo(token, unchecked(Environment.TickCount + offset), gen);
             while (true)
             {
                 var cur = Volatile.Read(ref memo);
@@ -253,13 +261,26 @@ namespace Rapidata.Raptoken
             internal readonly string Token;
             internal readonly int Deadline;    // Environment.TickCount
             internal readonly long Generation;
+            internal readonly RaptokenToken Info;
+            // Completed tasks, made once per token: a warm GetTokenAsync/GetTokenInfoAsync
+            // returns one of them and allocates nothing.
+            internal readonly Task<string> TokenTask;
+            internal readonly Task<RaptokenToken> InfoTask;
 
-            internal Memo(string token, int deadline, long generation)
+            internal Memo(RaptokenToken info, int deadline, long generation)
             {
-                Token = token;
+                Token = info.Value;
                 Deadline = deadline;
                 Generation = generation;
+                Info = info;
+                TokenTask = Task.FromResult(info.Value);
+                InfoTask = Task.FromResult(info);
             }
+
+            /// <summary>Whether the library would return this token, with more than
+            /// <paramref name="minValidMs"/> to spare before the refresh instant.</summary>
+            internal bool Serves(long currentGeneration, uint minValidMs) =>
+                Generation == currentGeneration && unchecked(Deadline - Environment.TickCount) > (long)minValidMs;
         }
     }
 }

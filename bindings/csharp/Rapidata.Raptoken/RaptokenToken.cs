@@ -3,12 +3,13 @@ using System;
 namespace Rapidata.Raptoken
 {
     /// <summary>
-    /// A bearer token and the facts about it (RapidataTokenInfo). <see cref="ToString"/> never
-    /// shows the token itself.
+    /// A bearer token and the facts about it (RapidataTokenInfo). Named so that it collides with
+    /// nothing common: <c>Azure.Core.AccessToken</c> lives in the same files as this library in
+    /// most programs. <see cref="ToString"/> never shows the token itself.
     /// </summary>
-    public sealed class AccessToken
+    public sealed class RaptokenToken
     {
-        internal AccessToken(string value, DateTimeOffset expiresAt, DateTimeOffset refreshAt, TimeSpan lifetime)
+        internal RaptokenToken(string value, DateTimeOffset expiresAt, DateTimeOffset refreshAt, TimeSpan lifetime)
         {
             Value = value;
             ExpiresAt = expiresAt;
@@ -28,8 +29,8 @@ namespace Rapidata.Raptoken
         /// <summary>The lifetime the server granted.</summary>
         public TimeSpan Lifetime { get; }
 
-        /// <summary>Expiry only; the token is redacted.</summary>
+        /// <summary>Expiry and length only; the token is redacted.</summary>
         public override string ToString() =>
-            "AccessToken(expires " + ExpiresAt.ToString("o") + ", value redacted)";
+            "RaptokenToken(expires " + ExpiresAt.ToString("o") + ", " + (Value?.Length ?? 0) + " characters, value redacted)";
     }
 }

@@ -1,0 +1,194 @@
+package raptoken
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+)
+
+// The context-aware calls. The cgo call stays blocking (and cannot be interrupted); what a
+// context bounds is the wait for it:
+//
+//   - A hit (the memo serves) returns at once, without looking at the context.
+//   - A miss runs the cgo call on a goroutine of the client's (a "flight"), shared by every
+//     caller that misses while it runs; callers select on it and on ctx.Done(). A caller whose
+//     context ends stops waiting; the flight goes on for the others and ends within the
+//     client's deadline (WithDeadline). So 100 waiting goroutines hold no OS thread, where 100
+//     cgo calls would hold 100.
+//   - Refresh-ahead stays non-blocking. Past the refresh instant the library lets one caller
+//     renew (its call blocks for the request) and hands every other caller the current token
+//     at once. A flight cannot know beforehand which of the two it will be, so while a token
+//     that has not expired is at hand, a miss keeps two flights running and callers take
+//     whichever answers first: one renews, the other returns the current token at once.
+//     Without such a token (cold start, after Invalidate) one flight is all there is.
+
+// flight is one cgo call made for the callers that missed the memo. info and err are written
+// before done is closed and only read after.
+type flight struct {
+	minValidMs uint32
+	gen        uint64 // the client's invalidation count when it started
+	done       chan struct{}
+	info       TokenInfo
+	err        error
+}
+
+// TokenContext is Token with a context: it returns the current access token, fetching one if
+// none is usable, and gives up waiting when ctx is done. A warm call answers from the memo, as
+// Token does, without looking at ctx (no cgo call, no allocation). Otherwise one goroutine per
+// client makes the cgo call and every concurrent caller waits for it; a caller whose ctx ends
+// first gets an error for which errors.Is(err, context.Canceled) or errors.Is(err,
+// context.DeadlineExceeded) holds, and the fetch goes on for the other callers: one caller's
+// context never cancels it.
+//
+// A cgo call cannot be interrupted, so the fetch itself runs to its own end: within the
+// client's deadline (WithDeadline, 30 s by default; WithRequestTimeout bounds each attempt). Its
+// goroutine and OS thread are busy until then, whoever still waits; its result is kept, so the
+// next call is served at once.
+func (c *Client) TokenContext(ctx context.Context) (string, error) {
+	if c != nil {
+		if m := c.memo.Load(); m != nil && time.Until(m.until) > 0 {
+			c.hits.add()
+			return m.info.Token, nil
+		}
+	}
+	info, err := c.wait(ctx, 0)
+	return info.Token, err
+}
+
+// TokenInfoContext is TokenInfo with a context: a token that stays valid for at least minValid
+// more, with its instants; waiting and cancellation as in TokenContext.
+func (c *Client) TokenInfoContext(ctx context.Context, minValid time.Duration) (TokenInfo, error) {
+	if minValid < 0 {
+		minValid = 0
+	}
+	if c != nil {
+		// The library would return the memoized token while it is before the refresh instant
+		// and (refresh instant <= usable-until) the token has minValid left.
+		if m := c.memo.Load(); m != nil && time.Until(m.until) > minValid {
+			c.hits.add()
+			return m.info, nil
+		}
+	}
+	return c.wait(ctx, minValid)
+}
+
+// wait joins (or starts) the flights for minValid and waits for the first to land or for ctx.
+func (c *Client) wait(ctx context.Context, minValid time.Duration) (TokenInfo, error) {
+	if c == nil {
+		return TokenInfo{}, closedError()
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	a, b := c.join(minValid)
+	var bDone chan struct{} // nil: never ready
+	if b != nil {
+		bDone = b.done
+	}
+	select {
+	case <-a.done:
+		return a.info, a.err
+	case <-bDone:
+		return b.info, b.err
+	case <-ctx.Done():
+		return TokenInfo{}, contextError(ctx)
+	}
+}
+
+// join returns the flight(s) for minValid that a caller arriving now waits for, starting them
+// if needed: one, or two while a token that has not expired is at hand (see the top of this file).
+func (c *Client) join(minValid time.Duration) (a, b *flight) {
+	ms := minValidMillis(minValid)
+	gen := c.invalidations.Load()
+	m := c.memo.Load()
+	atHand := m != nil && m.info.Token != "" && time.Until(m.info.ExpiresAt) > minValid
+	var start [2]*flight
+	c.flightMu.Lock()
+	for _, f := range c.flights {
+		if f.minValidMs != ms || f.gen != gen {
+			continue // a flight from before an Invalidate may bring the invalidated token
+		}
+		if a == nil {
+			a = f
+		} else if b == nil {
+			b = f
+		}
+	}
+	if a == nil {
+		a = &flight{minValidMs: ms, gen: gen, done: make(chan struct{})}
+		start[0] = a
+	}
+	if atHand && b == nil {
+		b = &flight{minValidMs: ms, gen: gen, done: make(chan struct{})}
+		start[1] = b
+	}
+	for _, f := range start {
+		if f != nil {
+			c.flights = append(c.flights, f)
+			c.flightsStarted++
+			go c.fly(f)
+		}
+	}
+	c.flightMu.Unlock()
+	return a, b
+}
+
+// fly makes the cgo call for f, then lands it: out of the list first, so a caller that finds a
+// flight finds one still running, then done.
+func (c *Client) fly(f *flight) {
+	f.info, f.err = c.fetch(time.Duration(f.minValidMs) * time.Millisecond)
+	c.flightMu.Lock()
+	for i, g := range c.flights {
+		if g == f {
+			c.flights = append(c.flights[:i], c.flights[i+1:]...)
+			break
+		}
+	}
+	c.flightMu.Unlock()
+	close(f.done)
+}
+
+// minValidMillis is millis (options.go) for a min_valid_ms argument (d >= 0): longer than the
+// C API can say means "as long as it can", not an error.
+func minValidMillis(d time.Duration) uint32 {
+	ms, err := millis(d, "minValid")
+	if err != nil {
+		return math.MaxUint32
+	}
+	return ms
+}
+
+// waitError is the error of a caller whose context ended before its token came. It is not an
+// *Error (the library did not fail): it wraps ctx.Err() (and the cancel cause, if one was
+// given), so errors.Is(err, context.Canceled) or errors.Is(err, context.DeadlineExceeded) holds.
+type waitError struct {
+	err   error // ctx.Err()
+	cause error // context.Cause(ctx) if it differs, else nil
+}
+
+func contextError(ctx context.Context) error {
+	e := &waitError{err: ctx.Err()}
+	if cause := context.Cause(ctx); cause != nil && cause != e.err {
+		e.cause = cause
+	}
+	return e
+}
+
+func (e *waitError) Error() string {
+	s := "raptoken: stopped waiting for the token request: " + e.err.Error()
+	if e.cause != nil {
+		s += " (" + e.cause.Error() + ")"
+	}
+	return s
+}
+
+func (e *waitError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.err, e.cause}
+	}
+	return []error{e.err}
+}
+
+// Timeout reports whether the context's deadline passed (net/http's url.Error asks).
+func (e *waitError) Timeout() bool { return errors.Is(e.err, context.DeadlineExceeded) }
