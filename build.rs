@@ -222,6 +222,16 @@ fn text_parser() -> String {
         let _ = writeln!(out, "        \"{}\" => {check},", o.name);
     }
     out.push_str("        _ => Ok(()),\n    }\n}\n\n");
+    // The environment variables resolution applies generically: a small table of its own, so
+    // the library does not link the option table's docs (only the CLI reads those).
+    out.push_str("/// (option, environment variable) for the rows whose variable applies through the setter.\n");
+    out.push_str("pub(crate) const ENV_VARS: &[(&str, &str)] = &[\n");
+    for o in OPTIONS {
+        if let Env::Var(v) = o.env {
+            let _ = writeln!(out, "    (\"{}\", \"{v}\"),", o.name);
+        }
+    }
+    out.push_str("];\n\n");
     out.push_str("/// Whether the program set `name` (for options an environment variable may set).\n");
     out.push_str("pub(crate) fn is_set(o: &ClientOptions, name: &str) -> bool {\n    match name {\n");
     for o in OPTIONS {

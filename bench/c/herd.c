@@ -62,9 +62,10 @@ int main(void) {
   int cold_failures = atomic_exchange(&failures, 0);
   rapidata_free(client);
 
-  /* 2 s tokens, 500 ms hard margin, no refresh-ahead: usable for 1.5 s, then all 64 hit expiry. */
+  /* 3 s tokens (used as 2 s: a second off for whole-second clocks), 500 ms hard margin, no
+   * refresh-ahead: usable for 1.5 s, then all 64 hit expiry. */
   snprintf(id, sizeof id, "herd-expiry-%d", (int)getpid());
-  endpoint(url, sizeof url, "https", id, "size=1024&life=2&delay=50");
+  endpoint(url, sizeof url, "https", id, "size=1024&life=3&delay=50");
   client = make_client(url, 500, 0);
   char buf[4096];
   get_token_or_die(client, buf, sizeof buf);

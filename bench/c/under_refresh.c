@@ -9,8 +9,9 @@
  * per-millisecond timeline of the other threads (calls, mean, max) goes to a CSV for
  * bench/plot_refresh.py.
  *
- * Token: 4 s lifetime, 1 s hard margin, 2 s refresh-ahead window, so the renewal starts 1 s
- * after the first fetch. Usage: under_refresh TIMELINE.csv
+ * Token: 5 s lifetime (used as 4 s: a second off for the server's whole-second clock), 1 s hard
+ * margin, 2 s refresh-ahead window, so the renewal starts 1 s after the first fetch.
+ * Usage: under_refresh TIMELINE.csv
  */
 #include "bench.h"
 
@@ -86,7 +87,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   char url[512], query[128], id[64];
-  snprintf(query, sizeof query, "size=1024&life=4&delay=%d&delay_from=2", DELAY_MS);
+  snprintf(query, sizeof query, "size=1024&life=5&delay=%d&delay_from=2", DELAY_MS);
   snprintf(id, sizeof id, "refresh-%d", (int)getpid()); /* a run of its own on the server */
   endpoint(url, sizeof url, "https", id, query);
   client = make_client(url, 1000, 2000);
@@ -103,7 +104,12 @@ int main(int argc, char **argv) {
   if (getenv("BENCH_DEBUG")) fprintf(stderr, "after first fetch: server saw %ld\n", server_count(id));
   /* refresh_at comes in Unix ms; 5 ms early absorbs the rounding of both conversions, so the
    * renewing call is never taken for a warm one. */
-  refresh_ns = now_ns() + (uint64_t)((info.refresh_at_unix_ms - unix_ms_now() - 5) * 1000000);
+  const int64_t until_refresh_ms = info.refresh_at_unix_ms - unix_ms_now() - 5;
+  if (until_refresh_ms < 100) {
+    fprintf(stderr, "under_refresh: the token is due for renewal in %ld ms; the schedule needs about 1 s\n", (long)until_refresh_ms);
+    return 1;
+  }
+  refresh_ns = now_ns() + (uint64_t)until_refresh_ms * 1000000u;
   warm_from_ns = now_ns() + 50000000; /* skip the first 50 ms: thread start-up */
   end_ns = refresh_ns + 800000000ull; /* before the renewed token is due for renewal itself */
 

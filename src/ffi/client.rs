@@ -96,6 +96,7 @@ pub extern "C" fn rapidata_client_new_with_options(
 }
 
 /// Copies the token into the caller's buffer, or reports that it does not fit.
+#[inline]
 fn copy_out(tok: &CachedToken, buf: *mut c_char, buf_len: usize, out_len: *mut usize, out_info: *mut RapidataTokenInfo) -> FfiResult<()> {
     let token = tok.access_token().as_bytes();
     if !out_len.is_null() {
@@ -129,6 +130,7 @@ fn copy_out(tok: &CachedToken, buf: *mut c_char, buf_len: usize, out_len: *mut u
     Ok(())
 }
 
+#[inline]
 fn get_token(
     client: *mut RapidataClient,
     min_valid: Duration,

@@ -43,6 +43,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> Failure {
 }
 
 /// Runs an ABI body: catches panics, maps failures to statuses, hands out the error object.
+#[inline]
 pub(crate) fn guard(out_error: *mut *mut RapidataError, body: impl FnOnce() -> FfiResult<()>) -> RapidataStatus {
     let failure = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => return RapidataStatus::Ok,
@@ -88,6 +89,7 @@ pub(crate) unsafe fn arg_str<'a>(p: *const c_char, name: &str) -> FfiResult<&'a 
 }
 
 /// A required handle.
+#[inline]
 pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> FfiResult<&'a T> {
     // SAFETY: the caller promises a live handle from the matching `_new` (documented).
     unsafe { p.as_ref() }.ok_or_else(|| invalid(format!("{name} is NULL")))
