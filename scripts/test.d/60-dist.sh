@@ -70,6 +70,13 @@ as_client() {
     RAPIDATA_CA_FILE="$RAPTOKEN_TEST_CA_FILE" SSL_CERT_FILE="$RAPTOKEN_TEST_CA_FILE" \
     RAPTOKEN_EXAMPLE_API="$RAPTOKEN_TEST_API" "$@"
 }
+# loads_archive_so BIN: BIN's libraptoken.so resolves (rpath) to the extracted archive's.
+loads_archive_so() {
+  local so
+  so=$(ldd "$1" | awk '/libraptoken\.so/ { print $3 }')
+  [ -n "$so" ] && [ "$(realpath "$so")" = "$x/lib/libraptoken.so.$version" ] ||
+    { ldd "$1"; fail "$1 does not load $x/lib/libraptoken.so.$version"; }
+}
 kb() { echo "$(( $(stat -c %s "$1") / 1024 )) KB"; }
 token_line='^token: [^ .]{8}\.\.\. \('
 
@@ -190,7 +197,7 @@ refuse "pkg-config without PKG_CONFIG_PATH" "raptoken.*not found|No package 'rap
 cc_flags=(-std=c11 -Wall -Wextra -Werror)
 # shellcheck disable=SC2046  # pkg-config output is meant to be split
 cc "${cc_flags[@]}" $(pkg-config --cflags raptoken libcurl) src/call_api.c $(pkg-config --libs raptoken libcurl) -o c_shared
-ldd c_shared | grep -q "libraptoken.so.${version%.*} => $x/lib/" || { ldd c_shared; fail "c_shared does not load $x/lib/libraptoken.so"; }
+loads_archive_so c_shared
 expect "C, shared (pkg-config raptoken), LD_LIBRARY_PATH unset: token, API 200" "$token_line" \
   as_client basic-60 env -u LD_LIBRARY_PATH ./c_shared
 # shellcheck disable=SC2046
@@ -262,7 +269,7 @@ expect "go vet -tags raptoken_system with PKG_CONFIG_PATH=<archive>/lib/pkgconfi
   goin env PKG_CONFIG_PATH="$x/lib/pkgconfig" go vet -tags raptoken_system .
 goin env PKG_CONFIG_PATH="$x/lib/pkgconfig" go build -tags raptoken_system -o ../go_system . >gosys.log 2>&1 ||
   { cat gosys.log; fail "go build -tags raptoken_system"; }
-ldd go_system | grep -q "libraptoken.so.${version%.*} => $x/lib/" || { ldd go_system; fail "go_system does not load $x/lib/libraptoken.so"; }
+loads_archive_so go_system
 expect "Go -tags raptoken_system: links the archive's libraptoken.so, token" "$token_line" \
   as_client basic-56 env -u LD_LIBRARY_PATH ./go_system
 
@@ -274,6 +281,22 @@ done
 goin env GOMODCACHE="$tmp/gomod-empty" GOPROXY=off GOFLAGS=-mod=vendor go build -o ../go_vendored . >govendor.log 2>&1 || { cat govendor.log; fail "go build -mod=vendor"; }
 expect "Go, vendored (-mod=vendor, GOPROXY=off, empty module cache): token" "$token_line" \
   as_client basic-55 env -u LD_LIBRARY_PATH ./go_vendored
+
+echo "--- Go: a release with another platform's archive (RAPTOKEN_GO_ARCHIVES)"
+# The generator as a release runs it, with an archive made elsewhere (a stand-in copy here: only
+# where it lands and what the generated files say is under test).
+other=$([ "$goplat" = linux_arm64 ] && echo linux_amd64 || echo linux_arm64)
+mkdir -p "extra/$other" "extra/$goplat"
+cp "$golib" "extra/$other/libraptoken.a"
+echo "not an archive" >"extra/$goplat/libraptoken.a"  # this platform's must come from this build
+RAPTOKEN_GO_ARCHIVES=$tmp/extra bash "$root/scripts/dist/go-module.sh" "$version" "$golib" "$tmp/multi" "$tmp/multi-proxy" \
+  >multi.log 2>&1 || { cat multi.log; fail "go-module.sh with RAPTOKEN_GO_ARCHIVES"; }
+cmp -s "$golib" "multi/lib/$goplat/libraptoken.a" || fail "RAPTOKEN_GO_ARCHIVES replaced this platform's archive"
+unzip -Z1 "multi-proxy/$modpath/@v/v$version.zip" | grep -qx "$prefix""lib/$other/libraptoken.a" ||
+  fail "the module zip lacks lib/$other/libraptoken.a"
+grep -q "\"$modpath/lib/$other\"" multi/keep.go || fail "keep.go does not keep lib/$other"
+expect "Go: with lib/$other added, keep.go keeps it and platform.go is off for ${other/_//}" 'platform\.go' \
+  env -C multi GOOS="${other%_*}" GOARCH="${other#*_}" CGO_ENABLED=1 GOFLAGS=-mod=mod go list -f '{{.IgnoredGoFiles}}' .
 
 echo "--- NuGet: nuget install from a folder feed, an xbuild (mcs) app, Mono"
 mkdir -p feed nuget-home
