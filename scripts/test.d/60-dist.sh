@@ -239,10 +239,12 @@ if PATH=$gopath_dirs command -v cargo >/dev/null || PATH=$gopath_dirs command -v
   fail "cargo or rustc is on $gopath_dirs: cannot test the Go install without a Rust toolchain"
 fi
 warm_modcache=$(go env GOMODCACHE)
+# The build cache stays shared (it is keyed by content; the module's path is new on every run).
+gocache=$(go env GOCACHE)
 mkdir -p gomod-empty
 # A fresh module cache: the module really comes from the proxy directory. golang.org/x/oauth2,
 # which the binding requires, comes from the machine's module cache (a proxy layout too).
-go_env=(env -u CARGO_HOME -u RUSTUP_HOME PATH="$gopath_dirs" HOME="$tmp/home" GOMODCACHE="$tmp/gomod"
+go_env=(env -u CARGO_HOME -u RUSTUP_HOME PATH="$gopath_dirs" HOME="$tmp/home" GOCACHE="$gocache" GOMODCACHE="$tmp/gomod"
   GOFLAGS=-modcacherw GOPROXY="file://$dist/goproxy,file://$warm_modcache/cache/download" GOSUMDB=off
   GOTOOLCHAIN=local CGO_ENABLED=1)
 # goin CMD...: CMD in the consumer module, in that environment.
@@ -349,7 +351,7 @@ cat >csapp/app.csproj <<EOF
   <Import Project="../$pkgdir/build/net462/Rapidata.Raptoken.targets" />
 </Project>
 EOF
-(cd csapp && xbuild /nologo /v:minimal /p:TargetFrameworkDirectory=/usr/lib/mono/4.5/ app.csproj >../xbuild.log 2>&1) || { cat xbuild.log; fail "xbuild app.csproj"; }
+(cd csapp && HOME=$tmp/home xbuild /nologo /v:minimal /p:TargetFrameworkDirectory=/usr/lib/mono/4.5/ app.csproj >../xbuild.log 2>&1) || { cat xbuild.log; fail "xbuild app.csproj"; }
 for f in app.exe Rapidata.Raptoken.dll Rapidata.Raptoken.dll.config libraptoken.so; do
   [ -f "csapp/bin/$f" ] || { ls -la csapp/bin; fail "the build output lacks $f (the package's targets file copies it)"; }
 done
