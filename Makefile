@@ -1,7 +1,7 @@
 # The front door: `make demo` to see it work, `make test` to run every suite.
 PREFIX ?= /usr/local
 
-.PHONY: all build demo test bench install header-check clean
+.PHONY: all build demo test bench install dist header-check clean
 
 all: build
 
@@ -22,6 +22,11 @@ bench:
 # Installs the library, header, pkg-config file (and CMake package) into $(PREFIX).
 install:
 	bash scripts/install.sh "$(PREFIX)"
+
+# The release artifacts in target/dist/: the archive (+ SHA256SUMS), the Go module with its
+# GOPROXY directory, the NuGet package. See docs/install.md.
+dist:
+	bash scripts/dist.sh
 
 header-check: build
 	git diff --exit-code -- include/raptoken.h

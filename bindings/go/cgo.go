@@ -1,13 +1,9 @@
 package raptoken
 
-// Linking: the Rust static archive from `cargo build --release` at the repository root, plus the
-// system libraries Rust's standard library needs (`rustc --print native-static-libs`). Static
-// linking means programs need no LD_LIBRARY_PATH or rpath and carry no run-time dependency on
-// libraptoken.so. See README.md.
+// Where raptoken.h and the library come from is decided by the link_*.go files (this checkout's
+// target/release, the module's prebuilt archives, or pkg-config with -tags raptoken_system).
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/libraptoken.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
 #include <stdlib.h>
 #include <string.h>
 #include "raptoken.h"

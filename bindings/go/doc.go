@@ -64,6 +64,10 @@
 //
 // # Building
 //
-// The package links the static library target/release/libraptoken.a of the repository it sits
-// in: run `cargo build --release` at the repository root first. See README.md.
+// `go get github.com/rapidata/raptoken-go` brings the library with it: the module holds a
+// prebuilt static archive per platform (lib/<goos>_<goarch>/), so `go build` needs cgo and a C
+// compiler, nothing else, and programs need no libraptoken.so at run time. With -tags
+// raptoken_system the package links an installed raptoken through pkg-config instead. In the
+// raptoken repository, bindings/go is the development copy the module is generated from: it
+// links target/release/libraptoken.a (run `cargo build --release` first). See README.md.
 package raptoken

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	raptoken "github.com/rapidata/raptoken/bindings/go"
+	raptoken "github.com/rapidata/raptoken-go"
 )
 
 func ExampleWithDeadline() {

@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	raptoken "github.com/rapidata/raptoken/bindings/go"
+	raptoken "github.com/rapidata/raptoken-go"
 )
 
 // testServerTLS trusts the test server's CA, for the API calls the examples make.

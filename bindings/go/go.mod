@@ -1,4 +1,4 @@
-module github.com/rapidata/raptoken/bindings/go
+module github.com/rapidata/raptoken-go
 
 go 1.24.0
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rapidata/raptoken/bindings/go/internal/cthread"
+	"github.com/rapidata/raptoken-go/internal/cthread"
 )
 
 // logRecorder collects log lines; its add is safe for concurrent use, as a log func must be.

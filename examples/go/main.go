@@ -15,7 +15,7 @@ import (
 	"os"
 	"time"
 
-	raptoken "github.com/rapidata/raptoken/bindings/go"
+	raptoken "github.com/rapidata/raptoken-go"
 )
 
 func main() {

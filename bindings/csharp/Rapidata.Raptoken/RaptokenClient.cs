@@ -67,7 +67,14 @@ namespace Rapidata.Raptoken
         public static RaptokenClient FromEnvironment() => new RaptokenClient(Create(null, null));
 
         /// <summary>The native library's version, e.g. "0.1.0".</summary>
-        public static string NativeVersion => Utf8.FromNative(NativeMethods.rapidata_version());
+        public static string NativeVersion
+        {
+            get
+            {
+                NativeLibraryCheck.EnsureLoaded();
+                return Utf8.FromNative(NativeMethods.rapidata_version());
+            }
+        }
 
         /// <summary>
         /// The current access token, fetched first if none is usable (this call then blocks for
@@ -154,6 +161,7 @@ namespace Rapidata.Raptoken
 
         private static ClientHandle Create(string clientId, string clientSecret)
         {
+            NativeLibraryCheck.EnsureLoaded();
             byte[] id = Utf8.ToNative(clientId, nameof(clientId));
             byte[] secret = Utf8.ToNative(clientSecret, nameof(clientSecret));
             try

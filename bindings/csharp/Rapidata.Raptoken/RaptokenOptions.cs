@@ -19,6 +19,7 @@ namespace Rapidata.Raptoken
         /// <summary>An empty builder.</summary>
         public RaptokenOptions()
         {
+            NativeLibraryCheck.EnsureLoaded();
             RaptokenException.Check(NativeMethods.rapidata_options_new(out handle), null);
         }
 
