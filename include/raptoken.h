@@ -204,7 +204,8 @@ typedef struct RapidataStats {
    */
   uint64_t retries;
   /**
-   * Fetches refused without sending a request because the server's Retry-After had not passed.
+   * Calls refused without sending a request: the server's Retry-After had not passed, or the
+   * back-off window after a failed fetch had not ended (the error says until when).
    */
   uint64_t throttled;
   /**
@@ -320,7 +321,19 @@ enum RapidataStatus rapidata_invalidate_token(struct RapidataClient *client,
                                               struct RapidataError **out_error);
 
 /**
- * Frees a client and wipes its token and secret. NULL is a no-op. Must not be called twice,
+ * Ends the back-off window that follows a failed fetch (see the resilience docs): the next call
+ * that needs a token sends a request at once instead of failing fast with the last error. For a
+ * caller that knows the cause is fixed (the network is back, the credentials were corrected).
+ * A server's `Retry-After` still holds.
+ * Statuses: OK; INVALID_ARGUMENT if `client` is NULL. Thread-safe.
+ */
+enum RapidataStatus rapidata_retry_now(struct RapidataClient *client,
+                                       struct RapidataError **out_error);
+
+/**
+ * Frees a client and wipes its token and secret. A renewal running in the background at that
+ * moment finishes first (its request is bounded by the deadline) and its memory is wiped when it
+ * does; no call into the client is made after this returns. NULL is a no-op. Must not be called twice,
  * nor while another thread is still using the client.
  */
 void rapidata_free(struct RapidataClient *client);

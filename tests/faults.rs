@@ -431,7 +431,15 @@ fn a_failed_fetch_is_not_cached_past_its_backoff() {
     let c = case("recover", FaultServer::script(vec![status(500)]), |o| {
         o.set_max_attempts(1).unwrap();
     });
-    c.expect_err(ErrorKind::Http);
+    let e = c.expect_err(ErrorKind::Http);
+    assert!(e.retry_after().is_none(), "the server did not ask to wait");
+    // Issue 13: inside the back-off window the next call fails fast, saying until when.
+    let e = c.expect_err(ErrorKind::Http);
+    assert!(e.message().contains("no request was sent"), "{}", e.message());
+    let until = e.retry_after().expect("the window's end");
+    assert_eq!(c.tokens(), 1);
+    // Past the window, the next call tries again.
+    std::thread::sleep(until.duration_since(SystemTime::now()).unwrap_or_default() + Duration::from_millis(5));
     c.expect_ok();
     assert_eq!(c.tokens(), 2);
 }
@@ -646,18 +654,17 @@ fn the_renewing_caller_gets_the_current_token_only_while_it_is_usable() {
     let started = Instant::now();
     let r = c.client.access_token(Duration::ZERO);
     let returned = Instant::now();
-    match r {
-        Ok(t) => {
-            assert_eq!(t.secret(), first);
-            assert!(valid_now(c.server(), &first), "returned after the token expired");
-            assert!(SystemTime::now() < t.expires_at, "the reported expiry is in the past");
-        }
-        Err(e) => {
-            c.log.record_error(&e);
-            assert_eq!(e.kind(), ErrorKind::Timeout, "{}", e.message());
-            // Stopped at the token's usable end (3.6 s), not after the 1 s request timeout (4.0 s).
-            assert!(returned - started < Duration::from_millis(900), "{:?}", returned - started);
-        }
+    // Issue 13, weakness 4: the renewal runs off the caller's path, so the caller that finds the
+    // token due gets the current one at once (a bound far below the 1 s stall, not a speed goal).
+    let t = r.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.secret(), first);
+    assert!(valid_now(c.server(), &first), "returned after the token expired");
+    assert!(SystemTime::now() < t.expires_at, "the reported expiry is in the past");
+    assert!(returned - started < Duration::from_millis(500), "the caller waited on the renewal: {:?}", returned - started);
+    // The renewal did go out, in the background.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while c.tokens() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(c.tokens(), 2);
 }
@@ -712,4 +719,127 @@ fn a_jwt_is_never_served_past_its_exp_claim() {
     for i in c.server().issued() {
         c.extra_secrets.lock().unwrap().push(i.token.split('.').nth(2).unwrap().to_string());
     }
+}
+
+#[test]
+fn a_timeout_says_where_and_which_limit_fired() {
+    // Issue 13, weakness 6: not "(global)", but the URL and the limit with its value.
+    let c = case("timeout_request", FaultServer::start(|_, _| Action::Stall(Duration::from_secs(4))), |o| {
+        o.set_request_timeout(Duration::from_millis(300)).unwrap();
+        o.set_max_attempts(1).unwrap();
+    });
+    let e = c.expect_err(ErrorKind::Timeout);
+    let url = c.server().token_endpoint();
+    assert!(e.message().contains(&url) && e.message().contains("request timeout of 300 ms"), "{}", e.message());
+    let c = case("timeout_deadline", FaultServer::start(|_, _| Action::Stall(Duration::from_secs(4))), |o| {
+        o.set_request_timeout(Duration::from_secs(10)).unwrap();
+        o.set_deadline(Duration::from_millis(600)).unwrap();
+    });
+    let e = c.expect_err(ErrorKind::Timeout);
+    assert!(e.message().contains("600 ms deadline"), "{}", e.message());
+}
+
+#[test]
+fn endless_headers_are_reported_as_such_and_not_retried() {
+    let c = case("endless_headers", FaultServer::start(|_, _| Action::EndlessHeaders), |_| {});
+    let e = c.expect_err(ErrorKind::Protocol);
+    assert!(e.message().contains("response headers are too large"), "{}", e.message());
+    assert!(!e.message().contains("isconnected"), "{}", e.message());
+    assert_eq!(c.tokens(), 1, "not retried");
+}
+
+#[test]
+fn a_peer_without_tls_is_named_as_such() {
+    let plain = fault_server::PlainResponder::start();
+    let log = Transcript::new("no_tls");
+    let mut o = options("no_tls", "https://127.0.0.1:1", "fault-secret-no-tls-0123", &log);
+    o.set_token_endpoint(&format!("https://127.0.0.1:{}/token", plain.port)).unwrap();
+    let client = Client::new(&o).unwrap();
+    let e = client.token().unwrap_err();
+    log.record_error(&e);
+    assert_eq!(e.kind(), ErrorKind::Transport, "{}", e.message());
+    assert!(e.message().contains("did not answer with TLS"), "{}", e.message());
+    assert!(!e.message().contains("CA file"), "not the CA hint: {}", e.message());
+    assert_eq!(plain.connections.load(std::sync::atomic::Ordering::SeqCst), 1, "not retried");
+    log.check_and_save(&["fault-secret-no-tls-0123".into()]);
+}
+
+#[test]
+fn the_first_429_already_says_until_when() {
+    let c = case("429_first", FaultServer::start(|_, _| too_many("20".into())), |o| {
+        o.set_max_retry_after(Duration::from_secs(60));
+        o.set_deadline(Duration::from_secs(1)).unwrap();
+    });
+    let e = c.expect_err(ErrorKind::Http);
+    assert_eq!(c.tokens(), 1);
+    assert!(e.message().contains("Retry-After") && e.message().contains("wait until"), "{}", e.message());
+}
+
+#[test]
+fn unauthorized_client_as_401_hints_at_both_causes() {
+    let c = case("unauthorized_401", FaultServer::script(vec![json(401, r#"{"error":"unauthorized_client"}"#)]), |_| {});
+    let e = c.expect_err(ErrorKind::OAuth);
+    assert!(e.message().contains("client id and secret") && e.message().contains("client credentials grant"), "{}", e.message());
+    let c = case("unauthorized_400", FaultServer::script(vec![json(400, r#"{"error":"unauthorized_client"}"#)]), |_| {});
+    let e = c.expect_err(ErrorKind::OAuth);
+    assert!(!e.message().contains("client id and secret"), "400 is the grant only: {}", e.message());
+}
+
+#[test]
+fn an_outage_is_not_hammered_by_every_caller() {
+    // Issue 13, weakness 5: 16 threads calling every 50 ms for 3 s while the server answers 503.
+    // Without memory across calls each failed fetch was followed at once by the next (3
+    // attempts each); now the client backs off (1 s, then 2 s, jittered) and callers inside the
+    // window get the last error at once, saying when the next attempt is allowed.
+    let c = case("outage", FaultServer::start(|_, _| status(503)), |o| {
+        o.set_retry_backoff(Duration::from_millis(20), Duration::from_secs(30)).unwrap();
+    });
+    // The failure window follows the backoff setting: 2 x 20 ms doubling is too short to show
+    // the point, so this client uses the defaults' 1 s first window.
+    let mut o = options("outage", &c.server().base, &c.secret, &c.log);
+    o.set_retry_backoff(Duration::from_millis(500), Duration::from_secs(30)).unwrap();
+    o.set_deadline(Duration::from_secs(2)).unwrap();
+    let client = Client::new(&o).unwrap();
+    let stop = Instant::now() + Duration::from_secs(3);
+    let (calls, fast) = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    let (mut calls, mut fast) = (0, 0);
+                    while Instant::now() < stop {
+                        let e = client.token().unwrap_err();
+                        calls += 1;
+                        if e.message().contains("no request was sent") {
+                            assert!(e.retry_after().is_some(), "says until when");
+                            fast += 1;
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    (calls, fast)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    });
+    let requests = c.tokens();
+    // Fetches start at 0 s, after ~1 s and after ~3 s at the latest: 3 attempts each.
+    assert!(requests <= 9, "{requests} token requests during a 3 s outage from {calls} calls");
+    assert!(fast > calls / 2, "most calls were answered at once: {fast} of {calls}");
+    let s = client.stats();
+    assert!(s.throttled >= fast as u64, "{s:?}");
+}
+
+#[test]
+fn retry_now_ends_the_window() {
+    let c = case("retry_now", FaultServer::script(vec![status(500)]), |o| {
+        o.set_max_attempts(1).unwrap();
+        o.set_retry_backoff(Duration::from_secs(5), Duration::from_secs(30)).unwrap();
+    });
+    c.expect_err(ErrorKind::Http);
+    let e = c.expect_err(ErrorKind::Http);
+    assert!(e.message().contains("no request was sent"), "{}", e.message());
+    assert_eq!(c.tokens(), 1);
+    c.client.retry_now();
+    c.expect_ok();
+    assert_eq!(c.tokens(), 2);
 }

@@ -237,6 +237,28 @@ func (c *Client) Invalidate(token string) bool {
 	return st == C.RAPIDATA_STATUS_OK && bool(dropped)
 }
 
+// RetryNow ends the back-off window that follows a failed fetch: the next Token call that
+// needs a token sends a request at once instead of returning the last error (use it once the
+// cause is fixed). A server's Retry-After still holds. It returns an error matching ErrClosed
+// after Close.
+func (c *Client) RetryNow() error {
+	if c == nil {
+		return closedError()
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ptr == nil {
+		return closedError()
+	}
+	var cerr *C.RapidataError
+	st := uint32(C.rapidata_retry_now(c.ptr, &cerr))
+	runtime.KeepAlive(c)
+	if st != C.RAPIDATA_STATUS_OK {
+		return takeError(st, cerr)
+	}
+	return nil
+}
+
 // Close frees the client and wipes its token and secret in the library. It waits for calls in
 // progress on other goroutines to finish. Close is idempotent; after it, Token and TokenInfo
 // return an error matching ErrClosed, and Invalidate returns false.

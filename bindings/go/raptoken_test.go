@@ -701,6 +701,9 @@ func TestTransportAgainstRealAPIAfterRevocation(t *testing.T) {
 func TestUseAfterClose(t *testing.T) {
 	c, _ := newTestClient(t, "basic")
 	tok := mustToken(t, c)
+	if err := c.RetryNow(); err != nil {
+		t.Fatalf("RetryNow: %v", err)
+	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -717,6 +720,9 @@ func TestUseAfterClose(t *testing.T) {
 	}
 	if c.Invalidate(tok) {
 		t.Fatal("Invalidate after Close = true")
+	}
+	if err := c.RetryNow(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("RetryNow after Close: %v", err)
 	}
 	if _, err := c.TokenSource().Token(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("TokenSource after Close: %v", err)

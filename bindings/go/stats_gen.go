@@ -33,7 +33,8 @@ type Stats struct {
 	// Attempts that repeated a failed one.
 	Retries uint64
 
-	// Fetches refused without sending a request because the server's Retry-After had not passed.
+	// Calls refused without sending a request: the server's Retry-After had not passed, or the
+	// back-off window after a failed fetch had not ended (the error says until when).
 	Throttled uint64
 
 	// Failed refreshes after which the still-usable current token kept being served.

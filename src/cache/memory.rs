@@ -150,8 +150,12 @@ struct Flight {
     /// Bumped each time a fetch ends; waiters watch it.
     generation: u64,
     last_error: Option<Error>,
-    /// After a failed renewal, callers that still have a usable token don't retry before this.
-    retry_not_before: Option<Instant>,
+    /// After a failed fetch, no new one starts before this (a jittered window that grows with
+    /// each failure): callers with a usable token keep it, callers without one get the last
+    /// error at once. Reset by a success or `retry_now`.
+    retry_not_before: Option<(Instant, SystemTime)>,
+    /// When the last fetch failed, for the message of those refused in its window.
+    failed_at: Option<Instant>,
     consecutive_failures: u32,
     waiters: u32,
 }
@@ -171,6 +175,8 @@ pub struct TokenCache<C: Clock = SystemClock> {
     failure_backoff: (Duration, Duration),
     /// Calls served from the cache; striped so the warm path shares no written cache line.
     hits: StripedCounter,
+    /// Calls refused inside the window after a failed fetch, without a request.
+    refused: std::sync::atomic::AtomicU64,
 }
 
 impl<C: Clock> TokenCache<C> {
@@ -185,6 +191,7 @@ impl<C: Clock> TokenCache<C> {
             wait_limit,
             failure_backoff: (Duration::from_secs(1), Duration::from_secs(30)),
             hits: Default::default(),
+            refused: Default::default(),
         }
     }
 
@@ -199,17 +206,31 @@ impl<C: Clock> TokenCache<C> {
         self.hits.sum()
     }
 
+    /// Calls refused without a request inside the back-off window after a failed fetch.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
     pub fn clock(&self) -> &C {
         &self.clock
     }
 
-    /// Returns `use_token(token)` for a token valid at least `min_valid` more, fetching with
-    /// `fetch` when needed. Concurrent callers without a usable token share one fetch.
+    /// `get_renewing_elsewhere` where the caller that finds the token due renews it itself.
     #[inline]
-    pub fn get<R>(
+    pub fn get<R>(&self, min_valid: Duration, fetch: impl FnOnce() -> Result<Fetched>, use_token: impl FnOnce(&CachedToken) -> R) -> Result<R> {
+        self.get_renewing_elsewhere(min_valid, fetch, || false, use_token)
+    }
+
+    /// Returns `use_token(token)` for a token valid at least `min_valid` more, fetching with
+    /// `fetch` when needed. Concurrent callers without a usable token share one fetch. A renewal
+    /// ahead of expiry is handed to `renew_elsewhere`, which starts `renew` off the caller's path
+    /// and returns whether it could (if not, this caller renews, as a last resort).
+    #[inline]
+    pub fn get_renewing_elsewhere<R>(
         &self,
         min_valid: Duration,
         fetch: impl FnOnce() -> Result<Fetched>,
+        renew_elsewhere: impl FnOnce() -> bool,
         use_token: impl FnOnce(&CachedToken) -> R,
     ) -> Result<R> {
         {
@@ -236,7 +257,7 @@ impl<C: Clock> TokenCache<C> {
                 }
             }
         }
-        self.get_slow(min_valid, fetch, use_token)
+        self.get_slow(min_valid, fetch, renew_elsewhere, use_token)
     }
 
     #[cold]
@@ -244,6 +265,7 @@ impl<C: Clock> TokenCache<C> {
         &self,
         min_valid: Duration,
         fetch: impl FnOnce() -> Result<Fetched>,
+        renew_elsewhere: impl FnOnce() -> bool,
         use_token: impl FnOnce(&CachedToken) -> R,
     ) -> Result<R> {
         let wait_deadline = Instant::now() + self.wait_limit;
@@ -255,16 +277,22 @@ impl<C: Clock> TokenCache<C> {
             if let Some(tok) = current.as_deref() {
                 if tok.satisfies(now, min_valid) {
                     let due = now >= tok.refresh_at;
-                    let backing_off = flight.retry_not_before.is_some_and(|t| now < t);
+                    let backing_off = flight.retry_not_before.is_some_and(|(t, _)| now < t);
                     if !due || flight.in_flight || backing_off {
                         drop(flight);
                         self.hits.add();
                         return Ok(use_token(tok));
                     }
-                    // Refresh-ahead: this caller renews; everyone else keeps the current token.
+                    // Refresh-ahead: the renewal runs elsewhere; this caller and everyone else
+                    // keep the current token while it is usable: nobody waits on the network.
                     flight.in_flight = true;
                     self.renewing.store(true, Ordering::Relaxed);
                     drop(flight);
+                    if renew_elsewhere() {
+                        self.hits.add();
+                        return Ok(use_token(tok));
+                    }
+                    // No thread could be started: this caller renews, as before.
                     return match self.run_fetch(fetch) {
                         Ok(new) => Ok(use_token(&new)),
                         // Whether the current token still serves is decided now, when the call
@@ -285,6 +313,14 @@ impl<C: Clock> TokenCache<C> {
                 }
             }
             if !flight.in_flight {
+                // Inside the window after a failed fetch, no new request: the last error, at once.
+                if let (Some((until, until_system)), Some(e)) = (flight.retry_not_before, &flight.last_error) {
+                    if now < until {
+                        self.refused.fetch_add(1, Ordering::Relaxed);
+                        let ago = flight.failed_at.map(|t| now.saturating_duration_since(t)).unwrap_or_default();
+                        return Err(backing_off(e, ago, until - now, until_system));
+                    }
+                }
                 flight.in_flight = true;
                 drop(flight);
                 let tok = self.run_fetch(fetch)?;
@@ -303,6 +339,17 @@ impl<C: Clock> TokenCache<C> {
         }
     }
 
+    /// Runs the renewal `get` handed to `renew_elsewhere` (the flight is already marked).
+    pub fn renew(&self, fetch: impl FnOnce() -> Result<Fetched>) {
+        let _ = self.run_fetch(fetch);
+    }
+
+    /// Ends the failure window: the next caller without a usable token fetches at once. A
+    /// server's `Retry-After` still holds (the fetch layer keeps that).
+    pub fn retry_now(&self) {
+        self.flight.lock().retry_not_before = None;
+    }
+
     /// Runs one fetch (the caller has set `in_flight`), publishes the outcome, wakes waiters.
     fn run_fetch(&self, fetch: impl FnOnce() -> Result<Fetched>) -> Result<Arc<CachedToken>> {
         // If `fetch` panics, this guard still ends the flight, so waiters are not stranded.
@@ -310,7 +357,9 @@ impl<C: Clock> TokenCache<C> {
         impl<C: Clock> Drop for PanicGuard<'_, C> {
             fn drop(&mut self) {
                 if self.1 {
+                    // Our bug, not the server's failure: no back-off window.
                     self.0.land(&Err(Error::new(ErrorKind::Protocol, "internal error: the token fetch panicked")));
+                    self.0.flight.lock().retry_not_before = None;
                 }
             }
         }
@@ -357,17 +406,32 @@ impl<C: Clock> TokenCache<C> {
                 self.current.store(Some(tok.clone()));
                 f.last_error = None;
                 f.retry_not_before = None;
+                f.failed_at = None;
                 f.consecutive_failures = 0;
             }
             Err(e) => {
+                let (now, now_system) = (self.clock.now(), self.clock.system_now());
                 f.last_error = Some(e.clone());
+                f.failed_at = Some(now);
                 f.consecutive_failures = f.consecutive_failures.saturating_add(1);
-                // 1 s doubling to 30 s (by default): a usable token is kept while the server recovers.
+                // 1 s doubling to 30 s (by default), jittered so a fleet of clients that failed
+                // together does not come back together. A usable token is kept meanwhile.
                 let (first, max) = self.failure_backoff;
-                let backoff = first.saturating_mul(1u32 << (f.consecutive_failures.min(16) - 1)).min(max);
+                let ceiling = first.saturating_mul(1u32 << (f.consecutive_failures.min(16) - 1)).min(max);
+                let mut backoff = ceiling / 2 + ceiling.mul_f64(random_unit() / 2.0);
+                // While a token is still usable the renewals back off, but its end is a natural
+                // moment to try again: the window does not outlast it.
+                if let Some(tok) = self.current.load().as_deref() {
+                    if tok.usable_until > now {
+                        backoff = backoff.min(tok.usable_until - now);
+                    }
+                }
                 // A server's Retry-After (already capped by the retry policy) wins if it is later.
-                let asked = e.retry_after().and_then(|t| t.duration_since(self.clock.system_now()).ok()).unwrap_or_default();
-                f.retry_not_before = Some(self.clock.now() + backoff.max(asked));
+                let asked = e.retry_after().and_then(|t| t.duration_since(now_system).ok().map(|d| (d, t)));
+                f.retry_not_before = Some(match asked {
+                    Some((d, at)) if d >= backoff => (now + d, at),
+                    _ => (now + backoff, now_system + backoff),
+                });
             }
         }
         f.in_flight = false;
@@ -402,6 +466,26 @@ impl<C: Clock> TokenCache<C> {
     pub fn peek(&self) -> Option<Arc<CachedToken>> {
         self.current.load_full()
     }
+}
+
+/// The error a caller without a usable token gets inside the failure window: the last fetch's,
+/// saying when the next attempt is allowed (also as its retry-after instant).
+fn backing_off(last: &Error, ago: Duration, left: Duration, until: SystemTime) -> Error {
+    last.clone().with_retry_after(Some(until)).reworded(format!(
+        "{}; no request was sent: the last token fetch failed {:.1} s ago; retry after {} (in {:.1} s), \
+         or call retry_now once the cause is fixed",
+        last.message(),
+        ago.as_secs_f64(),
+        crate::util::timefmt::iso8601(until),
+        left.as_secs_f64()
+    ))
+}
+
+/// Uniform in [0, 1), from the process's random hasher keys (no RNG crate needed for jitter).
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let r = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    (r >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -484,11 +568,47 @@ mod tests {
         // During backoff nobody retries: the fetch closure must not run.
         let r = cache.get(Duration::ZERO, || panic!("must not fetch during backoff"), |t| t.access_token().to_string());
         assert_eq!(r.unwrap(), "t1");
-        advance(&clock, 300); // past the hard margin
+        advance(&clock, 300); // past the hard margin: the window ended with the token
         let e = cache.get(Duration::ZERO, failing, |_| ()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Transport);
-        // The next caller tries again (errors are not cached while no token is usable).
+        // Issue 13: inside the window that follows, callers get that error at once, no request.
+        let e = cache.get(Duration::ZERO, || panic!("must not fetch inside the window"), |_| ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Transport);
+        assert!(e.message().contains("no request was sent") && e.retry_after().is_some(), "{}", e.message());
+        // After it (1 s doubling, jittered: at most 2 s after a second failure), one tries again.
+        advance(&clock, 2);
         assert_eq!(get(&cache, &calls, "t2").unwrap(), "t2");
+    }
+
+    #[test]
+    fn the_failure_window_grows_is_jittered_resets_on_success_and_yields_to_retry_now() {
+        let (clock, cache) = setup();
+        let failing = || -> Result<Fetched> { Err(Error::new(ErrorKind::Http, "503").with_http_status(503)) };
+        let window = |cache: &TokenCache<Arc<FakeClock>>| {
+            let f = cache.flight.lock();
+            f.retry_not_before.map(|(t, _)| t - cache.clock.now()).unwrap()
+        };
+        let mut seen = Vec::new();
+        for n in 1..=7u32 {
+            assert!(cache.get(Duration::ZERO, failing, |_| ()).is_err());
+            let w = window(&cache);
+            // Equal jitter: between half and all of 1 s * 2^(n-1), capped at 30 s.
+            let ceiling = Duration::from_secs(1u64 << (n - 1)).min(Duration::from_secs(30));
+            assert!(w >= ceiling / 2 && w <= ceiling, "failure {n}: {w:?}");
+            seen.push(w);
+            clock.offset_ms.fetch_add(w.as_millis() as u64 + 1, Ordering::SeqCst);
+        }
+        assert!(seen.windows(2).any(|p| p[0] != p[1]), "jittered");
+        // retry_now ends the window at once.
+        assert!(cache.get(Duration::ZERO, failing, |_| ()).is_err());
+        assert!(cache.get(Duration::ZERO, || panic!("inside the window"), |_| ()).is_err());
+        cache.retry_now();
+        let calls = AtomicU32::new(0);
+        assert_eq!(get(&cache, &calls, "t1").unwrap(), "t1");
+        // A success resets the growth: the next failure's window starts at 1 s again.
+        cache.invalidate("t1");
+        assert!(cache.get(Duration::ZERO, failing, |_| ()).is_err());
+        assert!(window(&cache) <= Duration::from_secs(1));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! wires them together. The C ABI and the CLI are thin layers over it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cache::{CachedToken, SharedCache, SystemClock, TokenCache};
@@ -12,6 +13,26 @@ use crate::sources::token_file;
 use crate::token::{AccessToken, Fetched};
 use crate::util::counters::{Counters, Stats};
 use crate::util::error::Result;
+
+impl Inner {
+    /// The cache's fetch: with a shared cache, a token another process stored is taken if the
+    /// in-memory cache would serve it to this caller; otherwise one request for the host.
+    fn fetch_shared(&self, min_valid: Duration) -> Result<Fetched> {
+        match &self.shared {
+            Some(shared) => shared.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch_for(min_valid)),
+            None => self.fetch_for(min_valid),
+        }
+    }
+
+    fn fetch_for(&self, min_valid: Duration) -> Result<Fetched> {
+        // Is this a renewal while the current token still serves this caller?
+        let keep_until = self.cache.peek().filter(|t| t.satisfies(Instant::now(), min_valid)).map(|t| t.usable_until);
+        match &self.source {
+            Source::Server(f) => f.fetch(keep_until, &self.counters),
+            Source::TokenFile(path) => token_file::read(path),
+        }
+    }
+}
 
 /// Where a client's tokens come from.
 enum Source {
@@ -24,6 +45,12 @@ enum Source {
 /// Gets and keeps a bearer token. Cheap to share: all methods take `&self` and are safe from
 /// any number of threads.
 pub struct Client {
+    /// Shared with a renewal running in the background, which may outlive the `Client` by the
+    /// length of its request (bounded by the deadline); the last one out wipes the secrets.
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     config: Config,
     source: Source,
     cache: TokenCache<SystemClock>,
@@ -34,10 +61,11 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.inner.config;
         f.debug_struct("Client")
-            .field("issuer", &self.config.issuer)
-            .field("client_id", &self.config.credentials.client_id)
-            .field("credential_source", &self.config.credentials.source)
+            .field("issuer", &c.issuer)
+            .field("client_id", &c.credentials.client_id)
+            .field("credential_source", &c.credentials.source)
             .finish_non_exhaustive()
     }
 }
@@ -65,21 +93,21 @@ impl Client {
         let wait_limit = config.retry.deadline + Duration::from_secs(1) + shared.as_ref().map_or(Duration::ZERO, SharedCache::lock_wait);
         let mut cache = TokenCache::new(SystemClock, config.margins(), wait_limit);
         cache.set_failure_backoff(config.retry.backoff_base * 2, config.retry.backoff_max);
-        Ok(Client { config, source, cache, shared, counters: Counters::default() })
+        Ok(Client { inner: Arc::new(Inner { config, source, cache, shared, counters: Counters::default() }) })
     }
 
     /// The configuration this client resolved (no secret is shown by its `Debug`).
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.inner.config
     }
 
     pub fn credential_source(&self) -> &CredentialSource {
-        &self.config.credentials.source
+        &self.inner.config.credentials.source
     }
 
     /// How the token endpoint was found and how the last token request went (no secrets).
     pub fn diagnostics(&self) -> Diagnostics {
-        match &self.source {
+        match &self.inner.source {
             Source::Server(f) => f.diagnostics(),
             Source::TokenFile(_) => Diagnostics::default(),
         }
@@ -95,57 +123,59 @@ impl Client {
         self.with_token(min_valid, CachedToken::to_access_token)
     }
 
-    /// Calls `f` with the cached token (no copy, no allocation on the warm path).
+    /// Calls `f` with the cached token (no copy, no allocation on the warm path). A renewal ahead
+    /// of expiry runs on a thread of its own, so no caller waits on the network while a usable
+    /// token exists.
     #[inline]
     pub fn with_token<R>(&self, min_valid: Duration, f: impl FnOnce(&CachedToken) -> R) -> Result<R> {
-        self.cache.get(min_valid, || self.fetch_shared(min_valid), f)
+        self.inner.cache.get_renewing_elsewhere(min_valid, || self.inner.fetch_shared(min_valid), || self.renew_in_background(), f)
     }
 
-    /// The cache's fetch: with a shared cache, a token another process stored is taken if the
-    /// in-memory cache would serve it to this caller; otherwise one request for the host.
-    fn fetch_shared(&self, min_valid: Duration) -> Result<Fetched> {
-        match &self.shared {
-            Some(shared) => shared.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch_for(min_valid)),
-            None => self.fetch_for(min_valid),
-        }
+    /// Starts the renewal the cache asked for on a new thread; `false` if none could be started.
+    #[cold]
+    fn renew_in_background(&self) -> bool {
+        let inner = Arc::clone(&self.inner);
+        std::thread::Builder::new()
+            .name("raptoken-renew".into())
+            .spawn(move || inner.cache.renew(|| inner.fetch_shared(Duration::ZERO)))
+            .is_ok()
     }
 
-    fn fetch_for(&self, min_valid: Duration) -> Result<Fetched> {
-        // Is this a renewal while the current token still serves this caller?
-        let keep_until = self.cache.peek().filter(|t| t.satisfies(Instant::now(), min_valid)).map(|t| t.usable_until);
-        match &self.source {
-            Source::Server(f) => f.fetch(keep_until, &self.counters),
-            Source::TokenFile(path) => token_file::read(path),
-        }
+    /// Ends the back-off window after a failed fetch: the next call that needs a token sends a
+    /// request at once (a server's `Retry-After` still holds).
+    pub fn retry_now(&self) {
+        self.inner.cache.retry_now();
     }
 
     /// The file this client shares its token through, if the shared cache is on. Its lock file
     /// is the same path with the extension `.lock`.
     pub fn shared_cache_file(&self) -> Option<&Path> {
-        self.shared.as_ref().map(SharedCache::entry_path)
+        self.inner.shared.as_ref().map(SharedCache::entry_path)
     }
 
     /// "This token got a 401": drops it unless it was already replaced. Returns whether it did.
     pub fn invalidate(&self, token: &str) -> bool {
-        if let Some(shared) = &self.shared {
+        if let Some(shared) = &self.inner.shared {
             shared.reject(token);
         }
-        self.cache.invalidate(token)
+        self.inner.cache.invalidate(token)
     }
 
     /// What this client has done so far (cheap; safe from any thread).
     pub fn stats(&self) -> Stats {
-        let throttled_until = match &self.source {
+        let throttled_until = match &self.inner.source {
             Source::Server(f) => f.throttled_until(),
             Source::TokenFile(_) => None,
         };
-        self.counters.snapshot(self.cache.hits(), throttled_until)
+        let mut stats = self.inner.counters.snapshot(self.inner.cache.hits(), throttled_until);
+        stats.throttled += self.inner.cache.refused();
+        stats
     }
 
     /// The token endpoint in use (discovering it if needed).
     pub fn token_endpoint(&self) -> Result<String> {
-        match &self.source {
-            Source::Server(f) => f.token_endpoint(&self.counters),
+        match &self.inner.source {
+            Source::Server(f) => f.token_endpoint(&self.inner.counters),
             Source::TokenFile(path) => Err(crate::Error::config(format!(
                 "this client reads its token from {} and has no token endpoint",
                 path.display()

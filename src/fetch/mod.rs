@@ -108,7 +108,7 @@ impl Fetcher {
         self.log(LogLevel::Debug, || format!("discovery: GET {url}"));
         Counters::bump(&counters.discovery_requests);
         let start = Instant::now();
-        let found = discovery::token_endpoint(&self.transport, &self.cfg.issuer, timeout);
+        let found = discovery::token_endpoint(&self.transport, &self.cfg.issuer, timeout).map_err(|e| self.timed_out(e, None, timeout, limit));
         self.diagnostics.discovery(&self.cfg.issuer, found.as_deref().ok());
         let found = found?;
         self.log(LogLevel::Info, || format!("discovery: token endpoint is {found} ({} ms)", start.elapsed().as_millis()));
@@ -180,7 +180,7 @@ impl Fetcher {
         let sent_at = SystemTime::now();
         let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body, timeout);
         self.diagnostics.token_exchange(&endpoint, sent_at, resp.as_ref().ok());
-        let resp = resp?;
+        let resp = resp.map_err(|e| self.timed_out(e, Some(&endpoint), timeout, limit))?;
         let mut fetched = oauth::parse_response(resp.status, &resp.body).map_err(|e| {
             let at = resp
                 .retry_after
@@ -197,6 +197,28 @@ impl Fetcher {
         }
         fetched.valid_for = valid_for;
         Ok(fetched)
+    }
+
+    /// A timeout error that says where and which limit fired: the request timeout, what was left
+    /// of the fetch's deadline, or the current token's remaining life.
+    /// `url`: the token endpoint (discovery errors already name their URL).
+    fn timed_out(&self, e: Error, url: Option<&str>, timeout: Duration, limit: &Limit) -> Error {
+        if e.kind() != ErrorKind::Timeout {
+            return e;
+        }
+        let which = if timeout >= self.cfg.request_timeout {
+            format!("the request timeout of {} ms passed", self.cfg.request_timeout.as_millis())
+        } else {
+            match limit.what {
+                Bound::Deadline(d) => format!("the fetch's {} ms deadline passed ({} ms were left for this request)", d.as_millis(), timeout.as_millis()),
+                Bound::CurrentToken => format!("the current token stopped being usable ({} ms were left for this renewal)", timeout.as_millis()),
+            }
+        };
+        let msg = match url {
+            Some(url) => format!("the token request to {url} got no answer in time: {which}; raise it or check the network ({})", e.message()),
+            None => format!("{}: {which}; raise it or check the network", e.message()),
+        };
+        e.reworded(msg)
     }
 
     /// Sends a line to the user's logger, if any, with the secret removed should it appear.

@@ -117,7 +117,7 @@ fn parse_json(status: u16, body: &[u8], json: Option<&Value>) -> Result<Fetched>
             if let Some(d) = &description {
                 msg.push_str(&format!(" - {d}"));
             }
-            if let Some(hint) = oauth_hint(&code) {
+            if let Some(hint) = oauth_hint(&code, status) {
                 msg.push_str(&format!(". {hint}"));
             }
             return Err(Error::new(ErrorKind::OAuth, msg).with_oauth(code, description).with_http_status(status));
@@ -180,8 +180,13 @@ fn bad(status: u16, what: &str) -> Error {
     Error::protocol(format!("the token endpoint's answer is not a valid token response: {what}")).with_http_status(status)
 }
 
-fn oauth_hint(code: &str) -> Option<&'static str> {
+fn oauth_hint(code: &str, status: u16) -> Option<&'static str> {
     Some(match code {
+        // Keycloak answers a wrong secret with this too, as 401; other servers use 400.
+        "unauthorized_client" if status == 401 => {
+            "Check the client id and secret (some servers, e.g. Keycloak, answer a wrong secret this way), or this client may not \
+             use the client credentials grant (enable its service account)"
+        }
         "invalid_client" => "Check the client id and secret (they may be revoked or stale; create new ones under Rapidata Settings > Tokens), and the auth method",
         "invalid_scope" => "Request only scopes this client is allowed (the default is 'openid roles email')",
         "unauthorized_client" => "This client may not use the client credentials grant",

@@ -118,7 +118,11 @@ pub(crate) fn run<T>(
         let now_system = SystemTime::now();
         let retry_after = e.retry_after().map(|t| t.duration_since(now_system).unwrap_or_default().min(policy.max_retry_after));
         let e = match retry_after {
-            Some(ra) => e.with_retry_after(Some(now_system + ra)),
+            Some(ra) => {
+                let at = now_system + ra;
+                let msg = format!("{}; the server asked to wait until {} (Retry-After)", e.message(), fmt_utc(at));
+                e.with_retry_after(Some(at)).reworded(msg)
+            }
             None => e,
         };
         if let (Some(ra), 429 | 503) = (retry_after, e.http_status()) {

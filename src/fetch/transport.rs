@@ -23,6 +23,8 @@ pub(crate) struct TransportOptions {
 
 /// Token and discovery answers are small; anything bigger is garbage or an attack.
 pub(crate) const MAX_BODY: u64 = 1024 * 1024;
+/// Their headers are a few hundred bytes.
+const MAX_HEADERS: usize = 16 * 1024;
 
 pub(crate) struct Transport {
     agent: Agent,
@@ -59,7 +61,9 @@ impl Transport {
             // record and any sane header block.
             .input_buffer_size(32 * 1024)
             .output_buffer_size(32 * 1024)
-            .max_response_header_size(32 * 1024)
+            // Below the input buffer, so endless headers are reported as such: with the two
+            // equal, ureq saw a full buffer without progress and called it a disconnect.
+            .max_response_header_size(MAX_HEADERS)
             .build();
         let connector = ureq::unversioned::transport::DefaultConnector::new();
         let agent = Agent::with_parts(config, connector, super::resolver::LiteralFirst::default());
@@ -97,10 +101,14 @@ fn read(result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Erro
 /// safe to pass on; we add what the user should check.
 fn map_error(e: ureq::Error) -> Error {
     match e {
-        ureq::Error::Timeout(t) => Error::new(ErrorKind::Timeout, format!("the request timed out ({t}); raise the timeout or check the network")),
+        // The fetch layer adds which limit fired and where; this says which phase.
+        ureq::Error::Timeout(t) => Error::new(ErrorKind::Timeout, format!("the request timed out ({t})")),
         ureq::Error::BodyExceedsLimit(_) => {
             Error::protocol(format!("the server's answer is larger than {} KiB; this is not a token endpoint", MAX_BODY / 1024))
         }
+        // Too long or too many: ureq reports the two differently.
+        ureq::Error::LargeResponseHeader(..) => too_many_headers(),
+        ureq::Error::Protocol(p) if p.to_string().contains("too many headers") => too_many_headers(),
         ureq::Error::HostNotFound => Error::new(ErrorKind::Transport, "the host name did not resolve; check the issuer URL and DNS").transient(),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
             Error::new(ErrorKind::Timeout, format!("the request timed out: {io}"))
@@ -113,11 +121,21 @@ fn map_error(e: ureq::Error) -> Error {
     }
 }
 
+fn too_many_headers() -> Error {
+    Error::protocol(format!("the server's response headers are too large (over {} KiB); this is not a token endpoint", MAX_HEADERS / 1024))
+}
+
 fn tls_error(e: &dyn std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::Transport,
-        format!("TLS failed: {e}; if the server uses a private CA, set the CA file option (RAPIDATA_CA_FILE)"),
-    )
+    let text = e.to_string();
+    // A peer answering in plain text (an http server on an https URL) gives a record of an
+    // unknown content type: no CA file would help.
+    if text.contains("InvalidContentType") || text.contains("corrupt message") {
+        return Error::new(
+            ErrorKind::Transport,
+            format!("the server did not answer with TLS (is it plain http? then the URL should say http://, allowed only for loopback): {text}"),
+        );
+    }
+    Error::new(ErrorKind::Transport, format!("TLS failed: {text}; if the server uses a private CA, set the CA file option (RAPIDATA_CA_FILE)"))
 }
 
 /// Converts `Retry-After` (delta-seconds or an HTTP date) into a wait from now.

@@ -213,7 +213,24 @@ pub extern "C" fn rapidata_invalidate_token(
     })
 }
 
-/// Frees a client and wipes its token and secret. NULL is a no-op. Must not be called twice,
+/// Ends the back-off window that follows a failed fetch (see the resilience docs): the next call
+/// that needs a token sends a request at once instead of failing fast with the last error. For a
+/// caller that knows the cause is fixed (the network is back, the credentials were corrected).
+/// A server's `Retry-After` still holds.
+/// Statuses: OK; INVALID_ARGUMENT if `client` is NULL. Thread-safe.
+#[no_mangle]
+pub extern "C" fn rapidata_retry_now(client: *mut RapidataClient, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    guard(out_error, || {
+        // SAFETY: a live client handle (documented).
+        let c = unsafe { arg_ref(client.cast_const(), "client") }?;
+        c.client.retry_now();
+        Ok(())
+    })
+}
+
+/// Frees a client and wipes its token and secret. A renewal running in the background at that
+/// moment finishes first (its request is bounded by the deadline) and its memory is wiped when it
+/// does; no call into the client is made after this returns. NULL is a no-op. Must not be called twice,
 /// nor while another thread is still using the client.
 #[no_mangle]
 pub extern "C" fn rapidata_free(client: *mut RapidataClient) {

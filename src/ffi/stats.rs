@@ -18,7 +18,8 @@ pub struct RapidataStats {
     pub fetches_failed: u64,
     /// Attempts that repeated a failed one.
     pub retries: u64,
-    /// Fetches refused without sending a request because the server's Retry-After had not passed.
+    /// Calls refused without sending a request: the server's Retry-After had not passed, or the
+    /// back-off window after a failed fetch had not ended (the error says until when).
     pub throttled: u64,
     /// Failed refreshes after which the still-usable current token kept being served.
     pub kept_serving: u64,

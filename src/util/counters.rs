@@ -109,7 +109,8 @@ pub struct Stats {
     pub fetches_failed: u64,
     /// Attempts that were retries of a failed attempt.
     pub retries: u64,
-    /// Fetches refused without a request because the server's `Retry-After` had not passed.
+    /// Calls refused without a request: the server's `Retry-After` had not passed, or the
+    /// back-off window after a failed fetch had not ended.
     pub throttled: u64,
     /// Failed refreshes after which the still-usable current token kept being served.
     pub kept_serving: u64,

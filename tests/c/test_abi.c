@@ -132,6 +132,7 @@ static void test_null_and_invalid_arguments(void) {
   EXPECT_ERROR(rapidata_get_token_info(NULL, 0, buf, sizeof buf, &len, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT,
                NULL);
   EXPECT_ERROR(rapidata_invalidate_token(NULL, "t", NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
+  EXPECT_ERROR(rapidata_retry_now(NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, NULL);
   rapidata_free(NULL);
 
   /* Error accessors tolerate NULL. */
@@ -542,6 +543,13 @@ static void test_retries_deadline_and_failure_stats(void) {
   CHECK(st.last_error_status == RAPIDATA_STATUS_TRANSPORT && st.last_error_http_status == 0 && st.last_error_unix_ms > 0);
   CHECK(sink_contains(&sink, "retrying in") && sink.per_level[RAPIDATA_LOG_LEVEL_ERROR] == 1);
   CHECK(!sink_contains(&sink, "retry-secret-value"));
+  /* Inside the back-off window the next call fails at once, without a request, and says when the
+   * next attempt is allowed; rapidata_retry_now ends the window. */
+  EXPECT_ERROR(rapidata_get_token(c, tok, sizeof tok, NULL, &e_), RAPIDATA_STATUS_TRANSPORT, "no request was sent");
+  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK && st.discovery_requests == 2 && st.throttled == 1);
+  CHECK(rapidata_retry_now(c, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_get_token(c, tok, sizeof tok, NULL, &e_), RAPIDATA_STATUS_TRANSPORT, "connection");
+  CHECK(rapidata_client_stats(c, &st) == RAPIDATA_STATUS_OK && st.discovery_requests == 4);
   rapidata_free(c);
 
   /* Backoffs of up to a minute inside a 200 ms deadline: the call still ends with the error. */

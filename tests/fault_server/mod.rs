@@ -24,6 +24,8 @@ pub enum Action {
     Reset,
     /// Read the request, then say nothing for this long (or until the server stops).
     Stall(Duration),
+    /// A status line, then headers without end (until the client hangs up).
+    EndlessHeaders,
 }
 
 pub fn json(status: u16, body: &str) -> Action {
@@ -216,6 +218,15 @@ fn serve(mut conn: TcpStream, s: &State, base: &str) {
         Action::Reset => {
             let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"access_to");
             reset(&conn);
+        }
+        Action::EndlessHeaders => {
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n");
+            let line = format!("X-Filler: {}\r\n", "a".repeat(100));
+            for _ in 0..100_000 {
+                if s.stop.load(Ordering::SeqCst) || conn.write_all(line.as_bytes()).is_err() {
+                    break;
+                }
+            }
         }
         Action::Stall(d) => {
             let start = Instant::now();
@@ -529,6 +540,45 @@ impl TlsDocument {
 }
 
 impl Drop for TlsDocument {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// A plain-http server that answers every connection with an HTTP 400 at once, whatever it
+/// receives (as a real http server does when a TLS client hello arrives).
+pub struct PlainResponder {
+    pub port: u16,
+    pub connections: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl PlainResponder {
+    pub fn start() -> PlainResponder {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, st) = (connections.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                c.fetch_add(1, Ordering::SeqCst);
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+                let _ = conn.read(&mut [0u8; 1024]);
+                let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\nConnection: close\r\n\r\nbad request");
+                let _ = conn.shutdown(Shutdown::Write);
+            }
+        });
+        PlainResponder { port, connections, stop }
+    }
+}
+
+impl Drop for PlainResponder {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));

@@ -607,7 +607,8 @@ struct Stats {
   std::uint64_t fetches_failed = 0;
   /// Attempts that repeated a failed one.
   std::uint64_t retries = 0;
-  /// Fetches refused without sending a request because the server's Retry-After had not passed.
+  /// Calls refused without sending a request: the server's Retry-After had not passed, or the
+  /// back-off window after a failed fetch had not ended (the error says until when).
   std::uint64_t throttled = 0;
   /// Failed refreshes after which the still-usable current token kept being served.
   std::uint64_t kept_serving = 0;
@@ -743,6 +744,15 @@ class Client {
     detail::wipe(t.data(), t.size());
     detail::check(s, error);
     return dropped;
+  }
+
+  // Ends the back-off window that follows a failed fetch: the next call that needs a token sends
+  // a request at once instead of throwing the last error (use it once the cause is fixed). A
+  // server's Retry-After still holds.
+  void retry_now() const {
+    RapidataError* error = nullptr;
+    const RapidataStatus s = rapidata_retry_now(live(), &error);
+    detail::check(s, error);
   }
 
   // The client's counters. Cheap: reading them does not slow callers getting tokens.

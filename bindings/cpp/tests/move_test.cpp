@@ -51,6 +51,8 @@ TEST(Move, MovedFromClientThrowsAClearErrorAndIsSafeToDestroy) {
   expect_moved_from([&] { (void)a.token_info(); });
   expect_moved_from([&] { (void)a.authorization_header(); });
   expect_moved_from([&] { a.invalidate(token); });
+  expect_moved_from([&] { a.retry_now(); });
+  EXPECT_NO_THROW(b.retry_now());
   expect_moved_from([&] { (void)a.stats(); });
   EXPECT_EQ(test::token_requests("basic-20"), 1);
 }  // a (moved-from) and b are destroyed here: the sanitizer build checks for double frees

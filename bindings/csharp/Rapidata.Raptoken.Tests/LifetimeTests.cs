@@ -15,12 +15,14 @@ namespace Rapidata.Raptoken.Tests
         {
             var client = TestEnv.Client(TestEnv.Basic());
             string token = client.GetToken(); // a warm memo must not outlive Dispose either
+            client.RetryNow();
             long freed = ClientHandle.Released;
             client.Dispose();
             Assert.AreEqual(freed + 1, ClientHandle.Released);
             Assert.Throws<ObjectDisposedException>(() => client.GetToken());
             Assert.Throws<ObjectDisposedException>(() => client.GetTokenInfo(TimeSpan.Zero));
             Assert.Throws<ObjectDisposedException>(() => client.Invalidate(token));
+            Assert.Throws<ObjectDisposedException>(() => client.RetryNow());
             client.Dispose(); // idempotent
             Assert.AreEqual(freed + 1, ClientHandle.Released);
         }

@@ -33,6 +33,9 @@ namespace Rapidata.Raptoken
         internal static extern RaptokenStatus rapidata_invalidate_token(ClientHandle client, byte[] token, [MarshalAs(UnmanagedType.U1)] out bool outDropped, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_retry_now(ClientHandle client, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void rapidata_free(IntPtr client);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

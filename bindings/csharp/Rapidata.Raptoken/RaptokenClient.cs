@@ -135,6 +135,19 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
+        /// Ends the back-off window that follows a failed fetch: the next call that needs a token
+        /// sends a request at once instead of throwing the last error (use it once the cause is
+        /// fixed). A server's Retry-After still holds.
+        /// </summary>
+        public void RetryNow()
+        {
+            ThrowIfDisposed();
+            ErrorHandle error;
+            var status = NativeMethods.rapidata_retry_now(handle, out error);
+            RaptokenException.Check(status, error);
+        }
+
+        /// <summary>
         /// A snapshot of the client's counters: cache hits, token and discovery requests, fetches
         /// that succeeded or failed, retries, throttling, and the last error and success. Cheap
         /// (reading does not slow callers getting tokens); thread-safe.

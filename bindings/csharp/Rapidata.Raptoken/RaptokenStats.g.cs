@@ -55,7 +55,8 @@ namespace Rapidata.Raptoken
         public long Retries { get; }
 
         /// <summary>
-        /// Fetches refused without sending a request because the server's Retry-After had not passed.
+        /// Calls refused without sending a request: the server's Retry-After had not passed, or the
+        /// back-off window after a failed fetch had not ended (the error says until when).
         /// </summary>
         public long Throttled { get; }
 
