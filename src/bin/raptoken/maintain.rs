@@ -40,11 +40,16 @@ pub fn run(cli: &Cli) -> i32 {
     };
     let mut written: Option<SystemTime> = None; // expiry of the token in the file
     let mut backoff = Duration::from_secs(1);
+    // From the second round on, ask for more validity than the current token has left at its
+    // refresh instant: the call then waits for the renewal (which the library otherwise runs in
+    // the background, handing back the current token) and the file gets the new token.
+    let mut need = Duration::ZERO;
     loop {
-        let pause = match client.access_token(Duration::ZERO) {
+        let pause = match client.access_token(need) {
             Ok(t) if written != Some(t.expires_at) => match write(path, &t) {
                 Ok(()) => {
                     written = Some(t.expires_at);
+                    need = t.expires_at.duration_since(t.refresh_at).unwrap_or_default() + MIN_INTERVAL;
                     backoff = Duration::from_secs(1);
                     log(format!(
                         "wrote a token to {}: expires {}, renewal from {}",
