@@ -272,6 +272,23 @@ impl FleetCache {
 mod tests {
     use super::*;
 
+    #[cfg(not(feature = "fleet"))]
+    #[test]
+    fn without_the_feature_a_fleet_cache_is_a_configuration_error() {
+        let level = LevelConfig {
+            key: "k".into(),
+            lock_wait: Duration::from_secs(1),
+            failure_backoff: (Duration::from_secs(1), Duration::from_secs(2)),
+            key_material: Secret::new("s"),
+            logger: None,
+        };
+        let url = RedisUrl::parse("redis://:hunter2@cache:6379").unwrap();
+        let cfg = FleetConfig { url, tls_roots_pem: None, io_timeout: Duration::from_secs(1), lease: Duration::from_secs(1), level };
+        let e = FleetCache::new(cfg).err().unwrap();
+        assert_eq!(e.kind(), crate::ErrorKind::Config);
+        assert!(e.message().contains("--features fleet") && !e.message().contains("hunter2"), "{}", e.message());
+    }
+
     fn tcp(host: &str, port: u16, tls: bool) -> RedisAddr {
         RedisAddr::Tcp { host: host.into(), port, tls }
     }

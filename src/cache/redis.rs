@@ -125,35 +125,48 @@ impl RedisStore {
     /// Runs `op` on the connection (connecting first if needed). A failure drops the
     /// connection; one that means Redis cannot be used starts a pause during which it is not
     /// tried (logged when it starts), and the first success after one is logged too.
-    fn run<T>(&self, what: &str, op: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>) -> std::result::Result<T, Fault> {
+    fn run<T>(&self, what: &str, mut op: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>) -> std::result::Result<T, Fault> {
         if self.health.lock().down_until.is_some_and(|t| Instant::now() < t) {
             return Err(Fault { class: "down", line: String::new(), quiet: true });
         }
         let mut conn = self.conn.lock();
-        let result = match self.connected(&mut conn) {
-            Ok(c) => op(c).map_err(|e| {
-                let why = self.why(&e);
-                (refusal(&e), why)
-            }),
-            Err(why) => Err((None, why)),
-        };
+        // A kept connection may have been closed since (a failover, a server restart, an idle
+        // timeout): one more try on a new connection before Redis counts as down.
+        let reused = conn.is_some();
+        let mut result = self.attempt(&mut conn, &mut op);
+        if reused && matches!(result, Err((None, _))) {
+            result = self.attempt(&mut conn, &mut op);
+        }
         match result {
             Ok(v) => {
+                drop(conn);
                 self.up();
                 Ok(v)
             }
             // The server is there but refuses this command (out of memory, read-only replica
             // after a failover, no permission): the level goes on without it.
-            Err((Some(code), why)) => {
-                *conn = None;
-                Err(Fault::new(code, format!("fleet cache {}: cannot {what}: {why}; going on without it", self.display)))
-            }
+            Err((Some(code), why)) => Err(Fault::new(code, format!("fleet cache {}: cannot {what}: {why}; going on without it", self.display))),
             Err((None, why)) => {
-                *conn = None;
                 drop(conn);
                 Err(self.down(&why))
             }
         }
+    }
+
+    /// One try; a failure drops the connection. `Err((Some(code), why))`: Redis refused it.
+    fn attempt<T>(
+        &self,
+        conn: &mut Option<redis::Connection>,
+        op: &mut impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> std::result::Result<T, (Option<&'static str>, String)> {
+        let result = match self.connected(conn) {
+            Ok(c) => op(c).map_err(|e| (refusal(&e), self.why(&e))),
+            Err(why) => Err((None, why)),
+        };
+        if result.is_err() {
+            *conn = None;
+        }
+        result
     }
 
     fn connected<'a>(&self, conn: &'a mut Option<redis::Connection>) -> std::result::Result<&'a mut redis::Connection, String> {
@@ -247,7 +260,7 @@ impl RedisStore {
             return Ok(());
         }
         let sealed = self.sealer.seal(plain, &Self::context(kind, key)).ok_or_else(|| Fault::new("seal", "cannot seal an entry (no randomness)".into()))?;
-        self.run(what, |c| redis::cmd("SET").arg(key).arg(sealed).arg("PX").arg(ms).query::<()>(c))
+        self.run(what, |c| redis::cmd("SET").arg(key).arg(&sealed).arg("PX").arg(ms).query::<()>(c))
     }
 }
 

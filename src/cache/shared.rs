@@ -219,8 +219,14 @@ impl<S: Store> SharedLevel<S> {
                 Ok(Some(lock)) => {
                     // A holder may have finished between our read and our lock: read again.
                     return match self.look(usable) {
-                        Ok(Look::Token(f)) => Elected::Done(Ok(f)),
-                        Ok(Look::Failing(e)) => Elected::Done(Err(e)),
+                        Ok(Look::Token(f)) => {
+                            self.store.unlock(lock);
+                            Elected::Done(Ok(f))
+                        }
+                        Ok(Look::Failing(e)) => {
+                            self.store.unlock(lock);
+                            Elected::Done(Err(e))
+                        }
                         Ok(Look::Nothing(n)) => {
                             *failures = n;
                             Elected::Lock(lock)
