@@ -75,7 +75,7 @@ done
 echo "{\"bench\":\"size\",\"stripped_bytes\":$(stat -c %s "$work/libraptoken.so"),\"unstripped_bytes\":$(stat -c %s target/release/libraptoken.so)}" | tee -a "$BENCH_RESULTS"
 
 echo "=== 7. shared cache: sequential raptoken token runs"
-cargo build --locked --release --bin raptoken
+cargo build --locked --release --features fleet --bin raptoken
 if [ -n "$quick" ]; then bash bench/shared-cache.sh 10 1; else bash bench/shared-cache.sh 100 5; fi
 
 echo "=== report"

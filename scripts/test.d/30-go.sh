@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --locked --release --lib
+cargo build --locked --release --features fleet --lib
 with_server="$root/testing/with-oidc-server.sh"
 
 cd "$root/bindings/go"

@@ -14,7 +14,7 @@ cd "$root"
 if [ -f scripts/build.sh ]; then
   bash scripts/build.sh
 else
-  cargo build --locked --release --lib
+  cargo build --locked --release --features fleet --lib
 fi
 
 cpp=bindings/cpp
