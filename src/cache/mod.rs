@@ -2,12 +2,13 @@
 //! is): the in-process cache with its lock-free warm path and single flight (memory.rs), the
 //! clock it reads (clock.rs), and the levels shared between processes: one orchestration
 //! (shared.rs) over two stores, files for the host (files.rs) and Redis for a fleet (fleet.rs,
-//! redis.rs), whose entries are sealed (seal.rs). It never fetches by itself: callers hand it
+//! fleet_config.rs, redis.rs), whose entries are sealed (seal.rs). It never fetches by itself: callers hand it
 //! the fetch to run.
 
 pub(crate) mod clock;
 pub(crate) mod files;
 pub(crate) mod fleet;
+pub(crate) mod fleet_config;
 pub(crate) mod memory;
 #[cfg(feature = "fleet")]
 mod redis;

@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use redis::{Client as RedisClient, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::fleet::{FleetConfig, RedisAddr};
+use super::fleet_config::{FleetConfig, RedisAddr};
 use super::seal::{self, Sealer};
 use super::shared::{self, Fault, Read, Slot, Store};
 use crate::util::error::{Error, Result};

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cache::fleet::RedisUrl;
+use crate::cache::fleet_config::RedisUrl;
 use crate::fetch::{AuthMethod, ProxySetting, Trust, MAX_ATTEMPTS_LIMIT};
 use crate::util::error::{Error, Result};
 use crate::util::log::Logger;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::chain::{self, CredentialSource, Credentials};
 use super::spec::Env;
 use super::{apply_gen, apply_text, check_environment, table, ClientOptions, SharedCacheSetting};
-use crate::cache::fleet::{FleetConfig, RedisUrl};
+use crate::cache::fleet_config::{FleetConfig, RedisUrl};
 use crate::cache::files::SharedConfig;
 use crate::cache::shared::{self, LevelConfig};
 use crate::cache::Margins;
