@@ -16,6 +16,8 @@ pub(crate) struct RedisUrl {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub db: i64,
+    /// The URL for messages, without the password.
+    shown: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,26 @@ impl RedisUrl {
     /// `redis://[[user]:password@]host[:port][/db]`, `rediss://...` (TLS), or
     /// `unix:///path[?db=N]` (also `redis+unix://`). User and password are percent-decoded.
     pub(crate) fn parse(input: &str) -> std::result::Result<RedisUrl, String> {
+        #[cfg(feature = "fleet")]
+        return Self::parse_full(input).map(|mut u| {
+            u.shown = u.format();
+            u
+        });
+        // A build without the fleet store only checks the scheme (creating the client refuses
+        // the URL anyway): the parser stays out of the size-budgeted default library.
+        #[cfg(not(feature = "fleet"))]
+        {
+            let scheme = input.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+            if !matches!(scheme.as_deref(), Some("redis" | "rediss" | "unix" | "redis+unix")) {
+                return Err(format!("shared cache URL '{}': the scheme must be redis, rediss or unix", redacted(input)));
+            }
+            let addr = RedisAddr::Tcp { host: String::new(), port: 0, tls: scheme.as_deref() == Some("rediss") };
+            Ok(RedisUrl { addr, username: None, password: None, db: 0, shown: redacted(input) })
+        }
+    }
+
+    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
+    fn parse_full(input: &str) -> std::result::Result<RedisUrl, String> {
         let bad = |why: &str| format!("shared cache URL '{}': {why}", redacted(input));
         if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("contains whitespace or control characters"));
@@ -44,7 +66,7 @@ impl RedisUrl {
             return Err(bad("a fragment (#) is not allowed"));
         }
         let (rest, query) = rest.split_once('?').map_or((rest, None), |(r, q)| (r, Some(q)));
-        let mut url = RedisUrl { addr: RedisAddr::Unix(PathBuf::new()), username: None, password: None, db: 0 };
+        let mut url = RedisUrl { addr: RedisAddr::Unix(PathBuf::new()), username: None, password: None, db: 0, shown: String::new() };
         match scheme.as_str() {
             "redis" | "rediss" => {
                 let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
@@ -95,6 +117,11 @@ impl RedisUrl {
 
     /// The URL for messages and `raptoken check`: never the password.
     pub(crate) fn display(&self) -> String {
+        self.shown.clone()
+    }
+
+    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
+    fn format(&self) -> String {
         let user = match (&self.username, &self.password) {
             (Some(u), Some(_)) => format!("{u}:***@"),
             (Some(u), None) => format!("{u}@"),
@@ -188,7 +215,7 @@ pub(crate) struct FleetConfig {
     pub level: LevelConfig,
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "fleet"))]
 mod tests {
     use super::*;
 

@@ -284,31 +284,41 @@ impl<S: Store> SharedLevel<S> {
             },
             Some(Err(why)) => self.ignoring(&why),
         }
-        let record = match read.failure {
-            None => return Ok(Look::Nothing(0)),
-            Some(Ok(bytes)) => match serde_json::from_slice::<FailureRecord>(&bytes) {
-                Ok(r) if r.version == FORMAT && r.key == self.cfg.key => r,
+        Ok(match read.failure {
+            None => Look::Nothing(0),
+            Some(slot) => self.failure(slot, now),
+        })
+    }
+
+    /// A failure record found next to the entry: still blocking, or only counting. Out of line
+    /// and cold: rare, and kept out of the size-budgeted common path.
+    #[cold]
+    #[inline(never)]
+    fn failure(&self, slot: std::result::Result<Zeroizing<Vec<u8>>, String>, now: SystemTime) -> Look {
+        let record = match slot {
+            Ok(bytes) => match FailureRecord::parse(&bytes) {
+                Some(r) if r.key == self.cfg.key => r,
                 _ => {
                     self.note("failure-record", LogLevel::Warn, format!("ignoring the failure record of {}: not one of ours", self.store.describe_entry()));
-                    return Ok(Look::Nothing(0));
+                    return Look::Nothing(0);
                 }
             },
-            Some(Err(why)) => {
+            Err(why) => {
                 self.note("failure-record", LogLevel::Warn, format!("ignoring the failure record of {}: {why}", self.store.describe_entry()));
-                return Ok(Look::Nothing(0));
+                return Look::Nothing(0);
             }
         };
         // Another credential's failure (a process with a wrong or rotated secret) is not ours.
         if record.credential != self.credential_tag {
-            return Ok(Look::Nothing(0));
+            return Look::Nothing(0);
         }
         let not_before = UNIX_EPOCH + Duration::from_millis(record.not_before_ms);
         // A window longer than the longest back-off is not one we wrote: ignore it.
         let open = now < not_before && not_before.duration_since(now).unwrap_or_default() <= self.cfg.failure_backoff.1.max(MAX_RETRY_AFTER);
         if open {
-            Ok(Look::Failing(record.to_error(not_before, now)))
+            Look::Failing(record.to_error(not_before, now))
         } else {
-            Ok(Look::Nothing(record.failures))
+            Look::Nothing(record.failures)
         }
     }
 
@@ -339,6 +349,8 @@ impl<S: Store> SharedLevel<S> {
     }
 
     /// Step 4 after a failure: other processes fail fast with it until the window closes.
+    #[cold]
+    #[inline(never)]
     fn store_failure(&self, e: &Error, previous: u32) {
         if !shared_kind(e.kind()) {
             return;
@@ -352,7 +364,6 @@ impl<S: Store> SharedLevel<S> {
         }
         let now = SystemTime::now();
         let record = FailureRecord {
-            version: FORMAT,
             key: self.cfg.key.clone(),
             credential: self.credential_tag.clone(),
             failures,
@@ -364,9 +375,8 @@ impl<S: Store> SharedLevel<S> {
             oauth_code: e.oauth_code().map(str::to_string),
             oauth_description: e.oauth_description().map(str::to_string),
         };
-        let Ok(body) = serde_json::to_vec(&record) else { return };
         // Kept past the window so the next failure doubles it.
-        if let Err(fault) = self.store.write_failure(&body, window + max) {
+        if let Err(fault) = self.store.write_failure(&record.to_bytes(), window + max) {
             self.fault(fault);
         }
     }
@@ -381,10 +391,14 @@ impl<S: Store> SharedLevel<S> {
         self.rejected.lock().is_some_and(|h| h == sha256(f.access_token.expose().as_bytes()))
     }
 
+    #[cold]
+    #[inline(never)]
     fn ignoring(&self, why: &str) {
         self.note("entry", LogLevel::Warn, format!("ignoring {}: {why}; it will be replaced", self.store.describe_entry()));
     }
 
+    #[cold]
+    #[inline(never)]
     fn fault(&self, f: Fault) {
         if !f.quiet {
             self.note(f.class, LogLevel::Warn, f.line);
@@ -463,10 +477,11 @@ fn unix_ms(t: SystemTime) -> u64 {
 }
 
 /// A failed fetch, as other processes see it. Holds the error as the caller would have seen
-/// it (messages never contain a secret or token), never a credential.
-#[derive(Serialize, Deserialize)]
+/// it (messages never contain a secret or token), never a credential. Stored as one line of
+/// tab-separated fields (`FORMAT`, key, credential tag, failures, at, not before, kind, HTTP
+/// status, OAuth code, OAuth description, message): a serde struct cost the library 20 KB.
+#[derive(Debug, PartialEq)]
 struct FailureRecord {
-    version: u32,
     key: String,
     /// `seal::credential_tag` of the credential that failed, hex.
     credential: String,
@@ -476,15 +491,52 @@ struct FailureRecord {
     not_before_ms: u64,
     kind: String,
     message: String,
-    #[serde(default)]
     http_status: u16,
-    #[serde(default)]
     oauth_code: Option<String>,
-    #[serde(default)]
     oauth_description: Option<String>,
 }
 
 impl FailureRecord {
+    fn to_bytes(&self) -> Vec<u8> {
+        let clean = |t: &str| t.replace(['\t', '\n', '\r'], " ");
+        let opt = |o: &Option<String>| o.as_deref().map(clean).unwrap_or_default();
+        format!(
+            "{FORMAT}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            clean(&self.key),
+            clean(&self.credential),
+            self.failures,
+            self.at_ms,
+            self.not_before_ms,
+            clean(&self.kind),
+            self.http_status,
+            opt(&self.oauth_code),
+            opt(&self.oauth_description),
+            clean(&self.message)
+        )
+        .into_bytes()
+    }
+
+    fn parse(bytes: &[u8]) -> Option<FailureRecord> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let f: Vec<&str> = text.splitn(11, '\t').collect();
+        if f.len() != 11 || f[0] != FORMAT.to_string() {
+            return None;
+        }
+        let some = |t: &str| (!t.is_empty()).then(|| t.to_string());
+        Some(FailureRecord {
+            key: f[1].to_string(),
+            credential: f[2].to_string(),
+            failures: f[3].parse().ok()?,
+            at_ms: f[4].parse().ok()?,
+            not_before_ms: f[5].parse().ok()?,
+            kind: f[6].to_string(),
+            http_status: f[7].parse().ok()?,
+            oauth_code: some(f[8]),
+            oauth_description: some(f[9]),
+            message: f[10].to_string(),
+        })
+    }
+
     /// The error, saying it is another process's and when the next attempt is allowed.
     fn to_error(&self, not_before: SystemTime, now: SystemTime) -> Error {
         let left = not_before.duration_since(now).unwrap_or_default();
@@ -727,22 +779,43 @@ mod tests {
         // A success clears it for everyone.
         store.slots.lock().clear();
         assert_eq!(a.get_or_fetch(|_| true, down).unwrap_err().kind(), ErrorKind::Http);
-        let rec: FailureRecord = serde_json::from_slice(&store.slots.lock()["failure"]).unwrap();
+        let rec = FailureRecord::parse(&store.slots.lock()["failure"]).unwrap();
         assert_eq!(rec.failures, 1);
         // Past the window the next failure doubles it.
         let mut rec = rec;
         rec.not_before_ms = unix_ms(SystemTime::now()) - 1;
-        store.slots.lock().insert("failure", serde_json::to_vec(&rec).unwrap());
+        store.slots.lock().insert("failure", rec.to_bytes());
         a.get_or_fetch(|_| true, down).unwrap_err();
-        let rec: FailureRecord = serde_json::from_slice(&store.slots.lock()["failure"]).unwrap();
+        let rec = FailureRecord::parse(&store.slots.lock()["failure"]).unwrap();
         assert_eq!(rec.failures, 2);
         assert!(rec.not_before_ms - rec.at_ms >= 4000, "2 s doubled");
         let mut rec = rec;
         rec.not_before_ms = unix_ms(SystemTime::now()) - 1;
-        store.slots.lock().insert("failure", serde_json::to_vec(&rec).unwrap());
+        store.slots.lock().insert("failure", rec.to_bytes());
         assert_eq!(b.get_or_fetch(|_| true, || fresh("t1")).unwrap().access_token.expose(), "t1");
         assert!(!store.slots.lock().contains_key("failure"), "a success clears the record");
         assert_eq!(a.get_or_fetch(|_| true, || panic!("taken from the store")).unwrap().access_token.expose(), "t1");
+    }
+
+    #[test]
+    fn failure_records_round_trip_and_refuse_other_formats() {
+        let r = FailureRecord {
+            key: "k".into(),
+            credential: "c".into(),
+            failures: 3,
+            at_ms: 1,
+            not_before_ms: 2,
+            kind: "oauth".into(),
+            message: "refused\twith a tab: and colons".into(),
+            http_status: 401,
+            oauth_code: Some("invalid_client".into()),
+            oauth_description: None,
+        };
+        let back = FailureRecord::parse(&r.to_bytes()).unwrap();
+        assert_eq!(back, FailureRecord { message: "refused with a tab: and colons".into(), ..r });
+        assert!(FailureRecord::parse(b"2\tk\tc\t1\t1\t2\toauth\t401\t\t\tm").is_none(), "another format");
+        assert!(FailureRecord::parse(b"1\tk\tc\tx\t1\t2\toauth\t401\t\t\tm").is_none());
+        assert!(FailureRecord::parse(b"garbage").is_none());
     }
 
     #[test]

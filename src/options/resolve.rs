@@ -189,7 +189,8 @@ impl Config {
         // Waiters wait for the fetch they wait on as long as it may take (its deadline); a
         // holder that dies is taken over when its lock's lease (one request's time) ends.
         let Some(level) = self.shared_level(self.retry.deadline) else { return Ok(None) };
-        let tls_roots_pem = if url.is_tls() {
+        // Without the fleet feature the client refuses the URL (FleetCache::new): no roots needed.
+        let tls_roots_pem = if url.is_tls() && cfg!(feature = "fleet") {
             crate::fetch::network::root_certs_pem(self.trust, self.ca_file.as_deref())
                 .map_err(|e| Error::config(format!("shared cache URL {}: {}", url.display(), e.message())))?
         } else {
