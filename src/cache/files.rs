@@ -41,6 +41,7 @@ impl SharedCache {
             lock: cfg.dir.join(format!("{key}.lock")),
             failure: cfg.dir.join(format!("{key}.failed.json")),
             dir: cfg.dir,
+            waiting: parking_lot::Mutex::new(None),
         };
         SharedLevel::with_store(store, cfg.level)
     }
@@ -56,6 +57,8 @@ pub(crate) struct FileStore {
     entry: PathBuf,
     lock: PathBuf,
     failure: PathBuf,
+    /// The lock file opened while waiting for another process's lock: kept open between polls.
+    waiting: parking_lot::Mutex<Option<File>>,
 }
 
 impl Store for FileStore {
@@ -89,12 +92,21 @@ impl Store for FileStore {
         let cannot = |e: std::io::Error| {
             Fault::new("lock", format!("cannot lock {}: {e}; requesting a token without waiting for other processes", self.lock.display()))
         };
-        let file = open_lock(&self.lock).map_err(cannot)?;
-        Ok(if try_lock(&file).map_err(cannot)? { Some(file) } else { None })
+        let mut waiting = self.waiting.lock();
+        let file = match waiting.take() {
+            Some(f) => f,
+            None => open_lock(&self.lock).map_err(cannot)?,
+        };
+        if try_lock(&file).map_err(cannot)? {
+            return Ok(Some(file));
+        }
+        *waiting = Some(file);
+        Ok(None)
     }
 
     fn unlock(&self, lock: File) {
         drop(lock);
+        *self.waiting.lock() = None;
     }
 
     /// Atomically replaces the entry: readers see the old file or the new one, never a part.
