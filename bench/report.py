@@ -356,14 +356,20 @@ def main():
         med = lambda k: statistics.median(x[k] for x in runs)  # noqa: E731
         mb = size["stripped_bytes"] / 1e6
         rss = med("rss_fetch_kb") / 1024
-        rows = [["stripped `libraptoken.so`", f"{mb:.2f} MB ({size['stripped_bytes']:,} bytes; unstripped {size['unstripped_bytes'] / 1e6:.2f} MB)",
-                 f"≤ 2.5 MB: {met(mb <= 2.5)}"],
+        # The budget is the default build's; the shipped build adds the fleet cache (Redis client).
+        default = size.get("default_stripped_bytes")
+        dmb = default / 1e6 if default else None
+        rows = [["stripped `libraptoken.so`, shipped (`--features fleet`)", f"{mb:.2f} MB ({size['stripped_bytes']:,} bytes; unstripped {size['unstripped_bytes'] / 1e6:.2f} MB)",
+                 "context: the fleet cache's Redis client adds about 0.33 MB"],
+                ["stripped `libraptoken.so`, default features", f"{dmb:.2f} MB ({default:,} bytes)" if dmb else "not measured (quick run)",
+                 f"≤ 2.5 MB: {met(dmb <= 2.5)}" if dmb else ""],
                 ["RSS added by `dlopen`", f"{med('rss_dlopen_kb') / 1024:.2f} MiB", ""],
                 ["… + client created", f"{med('rss_client_kb') / 1024:.2f} MiB", ""],
                 ["… + one token fetched", f"{rss:.2f} MiB", f"≤ 3 MB: {met(rss <= 3)}"],
                 ["`dlopen` → first token (wall)", f"{med('dlopen_to_token_ms'):.2f} ms (min {min(x['dlopen_to_token_ms'] for x in runs):.2f})", "context"]]
         s += [table(["what", "measured", "goal"], rows), ""]
-        head.append(["stripped library size", f"{mb:.2f} MB", "", "", f"≤ 2.5 MB: {met(mb <= 2.5)}"])
+        if dmb:
+            head.append(["stripped library size (default features)", f"{dmb:.2f} MB", f"{mb:.2f} MB with the fleet cache", "", f"≤ 2.5 MB: {met(dmb <= 2.5)}"])
         head.append(["RSS added by load + client + one fetch", f"{rss:.2f} MiB", "", "", f"≤ 3 MB: {met(rss <= 3)}"])
         head.append(["`dlopen` → first token", f"{med('dlopen_to_token_ms'):.2f} ms", "", "", "context"])
     sections.append(s)
@@ -387,6 +393,31 @@ def main():
         head.append([f"{sc['runs']} sequential `raptoken token` runs, `--shared-cache`",
                      f"{sc['on_requests']} request, {sc['on_ms']} ms", f"{sc['off_requests']} requests, {sc['off_ms']} ms (no shared cache)",
                      f"{ratio(sc['off_ms'], sc['on_ms']):.2f}× faster", f"1 request: {met(ok)}"])
+    sections.append(s)
+
+    # 8. fleet cache
+    fl = (r.get("fleet") or [None])[0]
+    s = ["## 8. A fleet starting together: no sharing, host sharing, Redis sharing", "",
+         "Processes started together (a fifo gate releases them at once, each with its client made and an empty cache)"
+         " get one token each from the token server (`bench/fleet.sh`, `bench/c/fleet.c`): with no sharing, sharing a"
+         " host directory (`RAPIDATA_SHARED_CACHE`), and sharing a local `redis-server` (`RAPIDATA_SHARED_CACHE_URL`),"
+         " which stands for a fleet of hosts. Requests are the server's count per round; TTFT (time to first token) is"
+         " from the release to the token, the median process and the slowest, median over the rounds (modes alternating)."
+         " Then the cost of a miss: a new client's first token, served from Redis (a read and a decryption) or by the"
+         " token server (a TLS handshake and a request on loopback: the floor of a real network's cost).", ""]
+    if fl:
+        rows = []
+        for mode, label in (("none", "no sharing"), ("host", "host (shared directory)"), ("redis", "fleet (Redis)")):
+            m = fl[mode]
+            rows.append([fl["procs"], label, m["requests"], f"{m['ttft_median_us'] / 1000:.1f} ms", f"{m['ttft_max_us'] / 1000:.1f} ms"])
+        s += [table(["processes", "sharing", "token requests", "median TTFT", "slowest TTFT"], rows), "",
+              f"A miss served from Redis: {fl['miss_redis_us']} µs; by the token server: {fl['miss_server_us']} µs "
+              f"({ratio(fl['miss_server_us'], fl['miss_redis_us']):.1f}× the cost; median of {fl['miss_n']} new clients).", ""]
+        ok = fl["redis"]["requests"] == 1
+        head.append([f"{fl['procs']} cold processes starting together, Redis fleet cache",
+                     f"{fl['redis']['requests']} request, slowest TTFT {fl['redis']['ttft_max_us'] / 1000:.1f} ms",
+                     f"{fl['none']['requests']} requests, slowest TTFT {fl['none']['ttft_max_us'] / 1000:.1f} ms (no sharing)",
+                     f"{ratio(fl['none']['requests'], fl['redis']['requests']):.0f}× fewer requests", f"1 request: {met(ok)}"])
     sections.append(s)
 
     w("## Headline")

@@ -4,6 +4,8 @@
 # LD_LIBRARY_PATH) exactly as they would in an installed prefix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --locked --release --lib "$@"
+# With the fleet cache (Redis/Valkey, the cargo feature `fleet`): what releases and the bindings
+# ship. Every script builds with the same features, so cargo never rebuilds for a switch.
+cargo build --locked --release --features fleet --lib "$@"
 soname=$(readelf -d target/release/libraptoken.so | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 ln -sfn libraptoken.so "target/release/$soname"

@@ -44,8 +44,9 @@ pub fn write_token_file(path: &std::path::Path, token: &AccessToken) -> Result<(
     sources::token_file::write(path, token)
 }
 
-/// Installs (or with `None` removes) the function that receives the host shared cache's
-/// diagnostics: files ignored and why, directories not used, lock waits given up. Process-wide.
+/// Installs (or with `None` removes) the function that receives the shared caches' diagnostics
+/// (host and fleet): entries ignored and why, stores not used, Redis outages, lock waits given
+/// up. Process-wide; the same lines also go to each client's logger.
 pub fn set_shared_cache_log_hook(hook: Option<fn(&str)>) {
     cache::shared::set_log_hook(hook)
 }

@@ -386,3 +386,27 @@ fn renewed(client: &Client, old: &str) -> String {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn a_failed_fetch_is_shared_through_the_files_for_its_window() {
+    let dir = scratch("failing");
+    let (id, secret) = common::new_client("shared-failing");
+    ureq::delete(&format!("{}/clients?client_id={id}", server().admin)).call().unwrap();
+    let a = shared(options(&id, &secret), &dir);
+    assert_eq!(a.token().unwrap_err().oauth_code(), Some("invalid_client"));
+    assert_eq!(token_requests(&id), 1);
+    let failed = a.shared_cache_file().unwrap().with_extension("failed.json");
+    assert!(failed.exists());
+    let text = std::fs::read_to_string(&failed).unwrap();
+    assert!(!text.contains(&secret), "never the secret");
+    for _ in 0..3 {
+        let e = shared(options(&id, &secret), &dir).token().unwrap_err();
+        assert_eq!((e.kind(), e.oauth_code()), (ErrorKind::OAuth, Some("invalid_client")));
+        assert!(e.message().contains("another process's token request failed"), "{}", e.message());
+    }
+    assert_eq!(token_requests(&id), 1, "other processes failed fast");
+    // Another secret is another credential: not bound by this one's failure.
+    shared(options(&id, "another-secret-0123"), &dir).token().unwrap_err();
+    assert_eq!(token_requests(&id), 2);
+    assert_private_tree(&dir);
+}

@@ -253,6 +253,29 @@ func WithSharedCacheDir(dir string) Option {
 	}
 }
 
+// WithSharedCacheURL shares tokens with every process on every host that uses this Redis or Valkey
+// server: `redis://[user:password@]host:port/db`, `rediss://` for TLS (verified with this client's
+// trust settings), or `unix:///path/to/socket`. A fleet of processes then sends one token request,
+// and the token in Redis is encrypted and authenticated with a key derived from the client secret,
+// under a key that is a hash (the client id never appears). Redis being down, slow, full or wrong
+// never fails a call: the client fetches by itself within its deadline and tries Redis again later;
+// each Redis call is bounded by the connect timeout, at most 1 s. An empty string turns it off even
+// if RAPIDATA_SHARED_CACHE_URL is set. Needs a library built with the cargo feature `fleet`
+// (release builds are), else creating the client fails with CONFIG. Default: none. Unset, the
+// environment variable RAPIDATA_SHARED_CACHE_URL sets it.
+func WithSharedCacheURL(url string) Option {
+	return func(b *builder) error {
+		urlC, err := cString(url, "shared cache URL")
+		if err != nil {
+			return err
+		}
+		defer freeCString(urlC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_shared_cache_url(opts, urlC, e)
+		})
+	}
+}
+
 // WithTokenFile reads the token from a JSON file that another process keeps fresh (Rapidata's
 // token-file pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what
 // `raptoken maintain --token-file` and the Python SDK write) instead of exchanging client

@@ -15,4 +15,4 @@ fi
 python3 scripts/check-layout
 # The full 20-second stress run belongs to suite 15-faults (with its secret scan); here it is a
 # short smoke run so the same minutes are not spent twice.
-RAPTOKEN_STRESS_SECS=${RAPTOKEN_STRESS_SECS:-3} cargo test --locked 2>&1
+RAPTOKEN_STRESS_SECS=${RAPTOKEN_STRESS_SECS:-3} cargo test --locked --features fleet 2>&1

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf target/fault-logs
-testing/with-oidc-server.sh cargo test --locked --test faults --test stress --test network_env --test fuzz_corpus 2>&1
+testing/with-oidc-server.sh cargo test --locked --features fleet --test faults --test stress --test network_env --test fuzz_corpus 2>&1
 
 logs=target/fault-logs
 shopt -s nullglob

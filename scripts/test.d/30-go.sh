@@ -6,26 +6,27 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --locked --release --lib
-with_server="$root/testing/with-oidc-server.sh"
+cargo build --locked --release --features fleet --lib
+# The OIDC test server, and a Redis for the fleet cache test (RAPTOKEN_TEST_REDIS_URL).
+with_server=("$root/testing/with-oidc-server.sh" "$root/testing/with-redis.sh")
 
 cd "$root/bindings/go"
 # The library changes under a Go build cache that does not look at libraptoken.a's contents:
 # -count=1 disables test caching, and cgo packages are relinked for every test binary.
 go vet ./...
 echo "--- go test -race"
-"$with_server" go test -race -count=1 ./...
+"${with_server[@]}" go test -race -count=1 ./...
 echo "--- go test -race with GOGC=1 GODEBUG=cgocheck=1"
-GOGC=1 GODEBUG=cgocheck=1 "$with_server" go test -race -count=1 ./...
+GOGC=1 GODEBUG=cgocheck=1 "${with_server[@]}" go test -race -count=1 ./...
 echo "--- benchmark smoke run"
-"$with_server" go test -count=1 -run '^$' -bench . -benchtime=100x -benchmem ./... | grep -v '^ok'
+"${with_server[@]}" go test -count=1 -run '^$' -bench . -benchtime=100x -benchmem ./... | grep -v '^ok'
 
 echo "--- examples/go"
 cd "$root/examples/go"
 go vet ./...
 mkdir -p "$root/target/go"
 go build -o "$root/target/go/raptoken-example" .
-out=$("$with_server" bash -c '
+out=$("${with_server[@]}" bash -c '
   RAPIDATA_CLIENT_ID=demo-client RAPIDATA_CLIENT_SECRET=demo-secret \
   RAPIDATA_ISSUER="$RAPTOKEN_TEST_ISSUER" RAPIDATA_CA_FILE="$RAPTOKEN_TEST_CA_FILE" \
   SSL_CERT_FILE="$RAPTOKEN_TEST_CA_FILE" RAPTOKEN_EXAMPLE_API="$RAPTOKEN_TEST_API" \

@@ -18,7 +18,7 @@ else
 fi
 
 if [ "$in_server" = 0 ]; then
-  cargo build --locked --release --lib
+  cargo build --locked --release --features fleet --lib
   rm -rf "$out" && mkdir -p "$out"
 
   # The csproj uses the SDK's default globbing (every .cs under its folder); compiling that whole
@@ -68,7 +68,7 @@ EOF
   cc -shared -fPIC -O2 -Wall -Werror -Iinclude -o "$out/libraptoken_cs_native_thread.so" \
     $cs/testing/native-thread.c -Ltarget/release -lraptoken -lpthread
 
-  exec testing/with-oidc-server.sh timeout 240 bash "$0" --with-server
+  exec testing/with-oidc-server.sh testing/with-redis.sh timeout 240 bash "$0" --with-server
 fi
 
 # --- with the OIDC test server up ------------------------------------------------------------

@@ -28,6 +28,9 @@ Usage:
   raptoken maintain --token-file PATH [--once] [OPTIONS]
                                       keep a fresh token in PATH for programs that read
                                       RAPIDATA_TOKEN_FILE (--once: write it once and exit)
+  raptoken maintain --shared-cache-url URL [--once] [OPTIONS]
+                                      keep the fleet's token in Redis/Valkey fresh, renewing
+                                      before the fleet's processes would (RAPIDATA_SHARED_CACHE_URL)
   raptoken help | --help | --version
 
 Examples:
@@ -37,6 +40,7 @@ Examples:
   raptoken token --client-id my-id --client-secret-file ~/.config/rapidata/secret
   pass show rapidata | raptoken token --client-id my-id --client-secret-stdin
   raptoken maintain --token-file /run/job/token.json &   # workers: RAPIDATA_TOKEN_FILE=/run/job/token.json
+  RAPIDATA_SHARED_CACHE_URL=redis://:PASSWORD@redis:6379/0 raptoken check   # is the fleet cache there?
   testing/oidc-server/start &                      # a local server: see its ready line, then
   raptoken check --issuer https://localhost:PORT --ca-file DIR/ca.pem \\
                  --client-id demo-client --client-secret-file <(echo demo-secret)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cache::{CachedToken, SharedCache, SystemClock, TokenCache};
+use crate::cache::{CachedToken, FleetCache, SharedCache, SystemClock, TokenCache};
 use crate::fetch::{Diagnostics, Fetcher};
 use crate::options::{ClientOptions, Config, CredentialSource};
 use crate::sources::token_file;
@@ -16,10 +16,18 @@ use crate::util::error::Result;
 
 impl Inner {
     /// The cache's fetch: with a shared cache, a token another process stored is taken if the
-    /// in-memory cache would serve it to this caller; otherwise one request for the host.
+    /// in-memory cache would serve it to this caller; otherwise one request for the host (and,
+    /// with a fleet cache below it, one request for the fleet).
     fn fetch_shared(&self, min_valid: Duration) -> Result<Fetched> {
         match &self.shared {
-            Some(shared) => shared.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch_for(min_valid)),
+            Some(shared) => shared.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch_fleet(min_valid)),
+            None => self.fetch_fleet(min_valid),
+        }
+    }
+
+    fn fetch_fleet(&self, min_valid: Duration) -> Result<Fetched> {
+        match &self.fleet {
+            Some(fleet) => fleet.get_or_fetch(|f| self.cache.would_serve(f, min_valid), || self.fetch_for(min_valid)),
             None => self.fetch_for(min_valid),
         }
     }
@@ -56,6 +64,8 @@ struct Inner {
     cache: TokenCache<SystemClock>,
     /// The second cache level, shared with other processes on this host (opt-in).
     shared: Option<SharedCache>,
+    /// The third level, shared with a fleet through Redis/Valkey (opt-in).
+    fleet: Option<FleetCache>,
     counters: Counters,
 }
 
@@ -87,13 +97,17 @@ impl Client {
             _ => Source::Server(Fetcher::new(config.fetch_config(), &config.transport_options(), config.logger.clone())?),
         };
         let shared = config.shared_cache().map(SharedCache::new);
+        let fleet = config.fleet_cache()?.map(FleetCache::new).transpose()?;
         // Waiters give up a little after the fetch they wait for must have ended: the deadline
-        // bounds it, discovery, attempts and backoff sleeps included; plus, with a shared
-        // cache, the wait for another process's request.
-        let wait_limit = config.retry.deadline + Duration::from_secs(1) + shared.as_ref().map_or(Duration::ZERO, SharedCache::lock_wait);
+        // bounds it, discovery, attempts and backoff sleeps included; plus, with shared
+        // caches, the waits for another process's request.
+        let wait_limit = config.retry.deadline
+            + Duration::from_secs(1)
+            + shared.as_ref().map_or(Duration::ZERO, SharedCache::lock_wait)
+            + fleet.as_ref().map_or(Duration::ZERO, FleetCache::lock_wait);
         let mut cache = TokenCache::new(SystemClock, config.margins(), wait_limit);
         cache.set_failure_backoff(config.retry.backoff_base * 2, config.retry.backoff_max);
-        Ok(Client { inner: Arc::new(Inner { config, source, cache, shared, counters: Counters::default() }) })
+        Ok(Client { inner: Arc::new(Inner { config, source, cache, shared, fleet, counters: Counters::default() }) })
     }
 
     /// The configuration this client resolved (no secret is shown by its `Debug`).
@@ -153,10 +167,25 @@ impl Client {
         self.inner.shared.as_ref().map(SharedCache::entry_path)
     }
 
+    /// The Redis/Valkey server this client shares its token through with a fleet, if the fleet
+    /// cache is on (its URL without the password).
+    pub fn fleet_cache_url(&self) -> Option<&str> {
+        self.inner.fleet.as_ref().map(FleetCache::describe)
+    }
+
+    /// Whether the fleet cache's server answers now (a PING, connecting if needed) and how long
+    /// that took; `None` if the fleet cache is off. For diagnostics (`raptoken check`).
+    pub fn ping_fleet_cache(&self) -> Option<std::result::Result<Duration, String>> {
+        self.inner.fleet.as_ref().map(FleetCache::ping)
+    }
+
     /// "This token got a 401": drops it unless it was already replaced. Returns whether it did.
     pub fn invalidate(&self, token: &str) -> bool {
         if let Some(shared) = &self.inner.shared {
             shared.reject(token);
+        }
+        if let Some(fleet) = &self.inner.fleet {
+            fleet.reject(token);
         }
         self.inner.cache.invalidate(token)
     }

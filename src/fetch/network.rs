@@ -92,6 +92,29 @@ pub(crate) fn proxy(setting: &ProxySetting) -> Result<Option<ureq::Proxy>> {
 
 /// The roots for the TLS config; `None` means ureq's built-in (webpki) roots.
 pub(crate) fn root_certs(trust: Option<Trust>, ca_file: Option<&Path>) -> Result<Option<RootCerts>> {
+    Ok(root_cert_list(trust, ca_file)?.map(|certs| RootCerts::new_with_certs(&certs)))
+}
+
+/// The same roots as PEM, for TLS stacks configured with a bundle (the fleet cache's Redis
+/// client); `None` means the built-in roots.
+pub(crate) fn root_certs_pem(trust: Option<Trust>, ca_file: Option<&Path>) -> Result<Option<Vec<u8>>> {
+    Ok(root_cert_list(trust, ca_file)?.map(|certs| {
+        let mut pem = String::new();
+        for c in &certs {
+            let b64 = crate::util::encoding::base64(c.der());
+            pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            for line in b64.as_bytes().chunks(64) {
+                pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+                pem.push('\n');
+            }
+            pem.push_str("-----END CERTIFICATE-----\n");
+        }
+        pem.into_bytes()
+    }))
+}
+
+/// The trust settings as certificates; `None` means the built-in roots.
+fn root_cert_list(trust: Option<Trust>, ca_file: Option<&Path>) -> Result<Option<Vec<Certificate<'static>>>> {
     let trust = trust.unwrap_or(if ca_file.is_some() { Trust(0) } else { Trust::BUILTIN });
     if trust.contains(Trust::BUILTIN) {
         if trust.contains(Trust::SYSTEM) || ca_file.is_some() {
@@ -113,7 +136,7 @@ pub(crate) fn root_certs(trust: Option<Trust>, ca_file: Option<&Path>) -> Result
         }
         certs.extend(found);
     }
-    Ok(Some(RootCerts::new_with_certs(&certs)))
+    Ok(Some(certs))
 }
 
 /// Where distributions keep their bundle (Debian/Ubuntu/Arch, Fedora/RHEL, openSUSE, Alpine).
@@ -188,6 +211,7 @@ mod tests {
         let e = root_certs(None, Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
         assert!(e.message().contains("/nonexistent/ca.pem"));
         assert!(matches!(ProxySetting::parse(""), Ok(ProxySetting::Direct)));
+        assert!(matches!(root_certs_pem(None, None), Ok(None)));
         assert!(ProxySetting::parse("http://[bad").is_err());
     }
 }

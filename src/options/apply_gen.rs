@@ -26,6 +26,7 @@ pub(crate) fn apply_text(o: &mut ClientOptions, name: &str, value: &str) -> Resu
         "refresh_ahead" => o.set_refresh_ahead(parse::duration(value)?).applied(),
         "shared_cache" => o.set_shared_cache(parse::boolean(value)?).applied(),
         "shared_cache_dir" => o.set_shared_cache_dir(value).applied(),
+        "shared_cache_url" => o.set_shared_cache_url(value).applied(),
         "token_file" => o.set_token_file(value).applied(),
         "max_attempts" => o.set_max_attempts(parse::count(value)?).applied(),
         "retry_backoff" => {
@@ -66,6 +67,7 @@ pub(crate) const ENV_VARS: &[(&str, &str)] = &[
     ("ca_file", "RAPIDATA_CA_FILE"),
     ("credentials_file", "RAPIDATA_CREDENTIALS_FILE"),
     ("auth_method", "RAPIDATA_AUTH_METHOD"),
+    ("shared_cache_url", "RAPIDATA_SHARED_CACHE_URL"),
 ];
 
 /// Whether the program set `name` (for options an environment variable may set).
@@ -76,6 +78,7 @@ pub(crate) fn is_set(o: &ClientOptions, name: &str) -> bool {
         "ca_file" => o.ca_file.is_some(),
         "credentials_file" => o.credentials_file.is_some(),
         "auth_method" => o.auth_method.is_some(),
+        "shared_cache_url" => o.shared_cache_url.is_some(),
         _ => false,
     }
 }

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cache::fleet_config::RedisUrl;
 use crate::fetch::{AuthMethod, ProxySetting, Trust, MAX_ATTEMPTS_LIMIT};
 use crate::util::error::{Error, Result};
 use crate::util::log::Logger;
@@ -98,6 +99,8 @@ pub struct ClientOptions {
     pub(crate) expiry_margin: Option<Duration>,
     pub(crate) refresh_ahead: Option<Duration>,
     pub(crate) shared_cache: Option<SharedCacheSetting>,
+    /// The fleet cache's server; `Some(None)`: off, even if the environment names one.
+    pub(crate) shared_cache_url: Option<Option<RedisUrl>>,
     pub(crate) token_file: Option<PathBuf>,
     pub(crate) ignore_token_file: bool,
     pub(crate) max_attempts: Option<u32>,
@@ -222,6 +225,14 @@ impl ClientOptions {
         Ok(self)
     }
 
+    /// Share tokens with every process that uses this Redis/Valkey server (`redis://`,
+    /// `rediss://`, `unix://`); `""` turns it off even if `RAPIDATA_SHARED_CACHE_URL` is set.
+    /// The URL may hold a password: it is never logged or shown.
+    pub fn set_shared_cache_url(&mut self, url: &str) -> Result<&mut Self> {
+        self.shared_cache_url = Some(if url.is_empty() { None } else { Some(RedisUrl::parse(url).map_err(Error::invalid_argument)?) });
+        Ok(self)
+    }
+
     /// Read a ready token from this JSON file (Rapidata's token-file pattern) instead of
     /// exchanging credentials; it is re-read when its token nears expiry. Wins over every other
     /// credential source, as `RAPIDATA_TOKEN_FILE` does.
@@ -339,6 +350,10 @@ impl ClientOptions {
     }
     pub fn shared_cache_dir(mut self, v: &str) -> Result<Self> {
         self.set_shared_cache_dir(v)?;
+        Ok(self)
+    }
+    pub fn shared_cache_url(mut self, v: &str) -> Result<Self> {
+        self.set_shared_cache_url(v)?;
         Ok(self)
     }
     pub fn token_file(mut self, v: &str) -> Result<Self> {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::chain::{self, CredentialSource, Credentials};
 use super::{apply_gen, apply_text, check_environment, ClientOptions, SharedCacheSetting};
-use crate::cache::shared::{self, SharedConfig};
+use crate::cache::fleet_config::{FleetConfig, RedisUrl};
+use crate::cache::files::SharedConfig;
+use crate::cache::shared::{self, LevelConfig};
 use crate::cache::Margins;
 use crate::fetch::{
     AuthMethod, ClientAuth, FetchConfig, ProxySetting, RetryPolicy, TransportOptions, Trust, DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX,
@@ -39,6 +41,8 @@ pub struct Config {
     pub credentials: Credentials,
     /// Where tokens are shared with other processes; `None` when sharing is off.
     pub shared_cache_dir: Option<PathBuf>,
+    /// The Redis/Valkey server tokens are shared through with a fleet; `None` when off.
+    pub(crate) shared_cache_url: Option<RedisUrl>,
     pub retry: RetryPolicy,
     pub trust: Option<Trust>,
     pub proxy: ProxySetting,
@@ -122,6 +126,7 @@ impl Config {
             refresh_ahead: o.refresh_ahead,
             credentials,
             shared_cache_dir,
+            shared_cache_url: o.shared_cache_url.clone().flatten(),
             retry: RetryPolicy {
                 max_attempts: o.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
                 backoff_base: o.retry_backoff.map_or(DEFAULT_BACKOFF_BASE, |b| b.0),
@@ -169,6 +174,36 @@ impl Config {
     /// comes from a token file, which is already shared).
     pub(crate) fn shared_cache(&self) -> Option<SharedConfig> {
         let dir = self.shared_cache_dir.clone()?;
+        // A healthy holder's request ends within its request timeout; a holder that hangs longer
+        // is given up on rather than waited for.
+        Some(SharedConfig { dir, level: self.shared_level(self.request_timeout)? })
+    }
+
+    /// The fleet cache's server and key (`None` when off or with a token file). Fails with
+    /// CONFIG if `rediss://` cannot use this client's trust settings.
+    pub(crate) fn fleet_cache(&self) -> Result<Option<FleetConfig>> {
+        let Some(url) = self.shared_cache_url.clone() else { return Ok(None) };
+        // Waiters wait for the fetch they wait on as long as it may take (its deadline); a
+        // holder that dies is taken over when its lock's lease (one request's time) ends.
+        let Some(level) = self.shared_level(self.retry.deadline) else { return Ok(None) };
+        // Without the fleet feature the client refuses the URL (FleetCache::new): no roots needed.
+        let tls_roots_pem = if url.is_tls() && cfg!(feature = "fleet") {
+            crate::fetch::network::root_certs_pem(self.trust, self.ca_file.as_deref())
+                .map_err(|e| Error::config(format!("shared cache URL {}: {}", url.display(), e.message())))?
+        } else {
+            None
+        };
+        Ok(Some(FleetConfig {
+            url,
+            tls_roots_pem,
+            io_timeout: self.connect_timeout.min(MAX_REDIS_WAIT),
+            lease: self.request_timeout,
+            level,
+        }))
+    }
+
+    /// What every shared level of this client has in common.
+    fn shared_level(&self, lock_wait: Duration) -> Option<LevelConfig> {
         if matches!(self.credentials.source, CredentialSource::TokenFile { .. }) {
             return None;
         }
@@ -180,11 +215,19 @@ impl Config {
             &self.scope,
             self.auth_method.as_str(),
         ]);
-        // A healthy holder's request ends within its request timeout; a holder that hangs longer
-        // is given up on rather than waited for.
-        Some(SharedConfig { dir, key, lock_wait: self.request_timeout })
+        Some(LevelConfig {
+            key,
+            lock_wait,
+            // As the in-memory cache's back-off after a failed renewal.
+            failure_backoff: (self.retry.backoff_base * 2, self.retry.backoff_max.max(self.retry.backoff_base * 2)),
+            key_material: self.credentials.client_secret.clone(),
+            logger: self.logger.clone(),
+        })
     }
 }
+
+/// Redis answers in well under a millisecond; one that takes a second is treated as down.
+const MAX_REDIS_WAIT: Duration = Duration::from_secs(1);
 
 /// The directory to share tokens in, or `None` when sharing is off. The option wins over
 /// `RAPIDATA_SHARED_CACHE` (`1`/`true`/`yes`/`on`: the default directory; `0`/`false`/`no`/
@@ -332,7 +375,7 @@ mod tests {
     }
 
     fn key(c: &Config) -> String {
-        c.shared_cache().unwrap().key
+        c.shared_cache().unwrap().level.key
     }
 
     #[test]

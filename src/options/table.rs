@@ -159,6 +159,16 @@ pub const OPTIONS: &[Opt] = &[
         cli: Cli::Flag("--shared-cache-dir", "DIR"),
     },
     Opt {
+        name: "shared_cache_url",
+        kind: Kind::Secret,
+        params: &["url"],
+        doc: "Shares tokens with every process on every host that uses this Redis or Valkey server: `redis://[user:password@]host:port/db`, `rediss://` for TLS (verified with this client's trust settings), or `unix:///path/to/socket`. A fleet of processes then sends one token request, and the token in Redis is encrypted and authenticated with a key derived from the client secret, under a key that is a hash (the client id never appears). Redis being down, slow, full or wrong never fails a call: the client fetches by itself within its deadline and tries Redis again later; each Redis call is bounded by the connect timeout, at most 1 s. An empty string turns it off even if RAPIDATA_SHARED_CACHE_URL is set. Needs a library built with the cargo feature `fleet` (release builds are), else creating the client fails with CONFIG.",
+        refuses: "a URL that is not redis://, rediss:// or unix://",
+        default: "none",
+        env: Env::Var("RAPIDATA_SHARED_CACHE_URL"),
+        cli: Cli::Flag("--shared-cache-url", "URL"),
+    },
+    Opt {
         name: "token_file",
         kind: Kind::Text,
         params: &["path"],

@@ -4,6 +4,8 @@
 //! (a pipe we hold) closes.
 #![allow(dead_code)]
 
+pub mod redis;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -18,6 +20,8 @@ pub struct Server {
     pub admin: String,
     pub ca_file: String,
     pub wrong_ca_file: String,
+    /// The server's directory: its CA and its certificate for localhost (server.pem, server-key.pem).
+    pub dir: String,
 }
 
 static CHILD: Lazy<Mutex<Option<Child>>> = Lazy::new(|| Mutex::new(None));
@@ -32,6 +36,7 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
             admin: v("RAPTOKEN_TEST_ADMIN"),
             ca_file: v("RAPTOKEN_TEST_CA_FILE"),
             wrong_ca_file: v("RAPTOKEN_TEST_WRONG_CA_FILE"),
+            dir: v("RAPTOKEN_TEST_SERVER_DIR"),
         };
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -55,6 +60,7 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
         admin: s("admin"),
         ca_file: s("ca_file"),
         wrong_ca_file: s("wrong_ca_file"),
+        dir: s("dir"),
     };
     *CHILD.lock().unwrap() = Some(child);
     server
@@ -106,4 +112,16 @@ pub fn options(client_id: &str, secret: &str) -> raptoken::ClientOptions {
 /// `basic-N` with its secret.
 pub fn basic(n: u32) -> raptoken::ClientOptions {
     options(&format!("basic-{n}"), &format!("secret-basic-{n}"))
+}
+
+/// Registers a new client with a secret at the test server (a fresh id, so its request count
+/// starts at 0 whatever else runs) and returns its id and secret.
+pub fn new_client(tag: &str) -> (String, String) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let id = format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let secret = format!("secret-of-{id}-0123456789");
+    let body = format!(r#"{{"client_id":"{id}","client_secret":"{secret}","token_endpoint_auth_method":"client_secret_basic"}}"#);
+    ureq::post(&format!("{}/clients", server().admin)).header("Content-Type", "application/json").send(body.as_bytes()).expect("register a client");
+    (id, secret)
 }

@@ -449,6 +449,24 @@ class Options {
   }
   Options&& shared_cache_dir(const std::filesystem::path& dir) && { return std::move(this->shared_cache_dir(dir)); }
 
+  /// Shares tokens with every process on every host that uses this Redis or Valkey server:
+  /// `redis://[user:password@]host:port/db`, `rediss://` for TLS (verified with this client's trust
+  /// settings), or `unix:///path/to/socket`. A fleet of processes then sends one token request, and
+  /// the token in Redis is encrypted and authenticated with a key derived from the client secret,
+  /// under a key that is a hash (the client id never appears). Redis being down, slow, full or
+  /// wrong never fails a call: the client fetches by itself within its deadline and tries Redis
+  /// again later; each Redis call is bounded by the connect timeout, at most 1 s. An empty string
+  /// turns it off even if RAPIDATA_SHARED_CACHE_URL is set. Needs a library built with the cargo
+  /// feature `fleet` (release builds are), else creating the client fails with CONFIG. Default:
+  /// none. Unset, the environment variable RAPIDATA_SHARED_CACHE_URL sets it.
+  Options& shared_cache_url(std::string_view url) & {
+    const std::string url_c = detail::c_string(url, "shared cache URL");
+    return apply([&](RapidataOptions* o, RapidataError** e) {
+      return rapidata_options_set_shared_cache_url(o, url_c.c_str(), e);
+    });
+  }
+  Options&& shared_cache_url(std::string_view url) && { return std::move(this->shared_cache_url(url)); }
+
   /// Reads the token from a JSON file that another process keeps fresh (Rapidata's token-file
   /// pattern: `access_token`, `token_type`, integer Unix-seconds `expires_at`; what `raptoken
   /// maintain --token-file` and the Python SDK write) instead of exchanging client credentials,

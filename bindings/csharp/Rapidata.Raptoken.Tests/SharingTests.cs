@@ -11,6 +11,32 @@ namespace Rapidata.Raptoken.Tests
     public class SharingTests
     {
         [Test]
+        public void FleetCacheSharesOneRequestThroughRedis()
+        {
+            // testing/with-redis.sh exports RAPTOKEN_TEST_REDIS_URL; two clients stand for two pods.
+            string url = Environment.GetEnvironmentVariable("RAPTOKEN_TEST_REDIS_URL");
+            if (string.IsNullOrEmpty(url)) Assert.Ignore("no Redis: run under testing/with-redis.sh");
+            var c = TestEnv.Basic();
+            string first, second;
+            using (var o = TestEnv.Options(c).WithSharedCacheUrl(url))
+            using (var a = new RaptokenClient(o))
+            using (var b = new RaptokenClient(o))
+            {
+                first = a.GetToken();
+                second = b.GetToken();
+                Assert.AreEqual(0, b.Stats().TokenRequests, "the second client sent no request");
+            }
+            TokenAssert.Same(first, second);
+            Assert.AreEqual(1, TestEnv.TokenRequests(c.Id));
+            // Redis unreachable: a token all the same, fetched directly.
+            using (var o = TestEnv.Options(c).WithSharedCacheUrl("redis://127.0.0.1:1"))
+            using (var down = new RaptokenClient(o))
+                Assert.IsNotEmpty(down.GetToken());
+            using (var o = new RaptokenOptions())
+                Assert.AreEqual(RaptokenStatus.InvalidArgument, Assert.Throws<RaptokenException>(() => o.WithSharedCacheUrl("http://127.0.0.1:6379")).Status);
+        }
+
+        [Test]
         public void SharedCacheLetsASecondClientReuseTheToken()
         {
             var c = TestEnv.Basic();

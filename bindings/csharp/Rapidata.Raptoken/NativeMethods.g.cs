@@ -111,6 +111,9 @@ namespace Rapidata.Raptoken
         internal static extern RaptokenStatus rapidata_options_set_shared_cache_dir(OptionsHandle options, byte[] dir, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_shared_cache_url(OptionsHandle options, byte[] url, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern RaptokenStatus rapidata_options_set_token_file(OptionsHandle options, byte[] path, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -195,6 +195,25 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
+        /// Shares tokens with every process on every host that uses this Redis or Valkey server:
+        /// <c>redis://[user:password@]host:port/db</c>, <c>rediss://</c> for TLS (verified with this
+        /// client's trust settings), or <c>unix:///path/to/socket</c>. A fleet of processes then sends
+        /// one token request, and the token in Redis is encrypted and authenticated with a key derived
+        /// from the client secret, under a key that is a hash (the client id never appears). Redis
+        /// being down, slow, full or wrong never fails a call: the client fetches by itself within its
+        /// deadline and tries Redis again later; each Redis call is bounded by the connect timeout, at
+        /// most 1 s. An empty string turns it off even if RAPIDATA_SHARED_CACHE_URL is set. Needs a
+        /// library built with the cargo feature <c>fleet</c> (release builds are), else creating the
+        /// client fails with CONFIG. Default: none. Unset, the environment variable
+        /// RAPIDATA_SHARED_CACHE_URL sets it.
+        /// </summary>
+        public RaptokenOptions WithSharedCacheUrl(string url)
+        {
+            byte[] urlUtf8 = Text(url, nameof(url));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_shared_cache_url(o, urlUtf8, out e));
+        }
+
+        /// <summary>
         /// Reads the token from a JSON file that another process keeps fresh (Rapidata's token-file
         /// pattern: <c>access_token</c>, <c>token_type</c>, integer Unix-seconds <c>expires_at</c>;
         /// what <c>raptoken maintain --token-file</c> and the Python SDK write) instead of exchanging

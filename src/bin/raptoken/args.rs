@@ -160,8 +160,13 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
     if cli.once && cli.command != Command::Maintain {
         return Err("--once applies to the maintain command only".into());
     }
-    if cli.command == Command::Maintain && cli.token_file.is_none() {
-        return Err("maintain needs --token-file PATH: the file to keep a fresh token in".into());
+    // maintain keeps a token file fresh, or the fleet's entry in Redis, or both.
+    let fleet = cli.options.iter().any(|(n, v)| *n == "shared_cache_url" && !v.is_empty())
+        || std::env::var("RAPIDATA_SHARED_CACHE_URL").is_ok_and(|v| !v.trim().is_empty());
+    if cli.command == Command::Maintain && cli.token_file.is_none() && !fleet {
+        return Err("maintain needs --token-file PATH (the file to keep a fresh token in) or a fleet cache to keep fresh \
+                    (--shared-cache-url URL or RAPIDATA_SHARED_CACHE_URL)"
+            .into());
     }
     if cli.token_file.is_some() && cli.no_token_file {
         return Err("--token-file and --no-token-file contradict each other".into());
@@ -371,7 +376,10 @@ mod tests {
         assert!(p(&["token", "--nope"]).unwrap_err().contains("--nope"));
         assert!(p(&["token", "--scope"]).unwrap_err().contains("needs a value"));
         assert!(p(&["check", "--json"]).is_err());
-        assert!(p(&["maintain"]).unwrap_err().contains("--token-file"));
+        if std::env::var_os("RAPIDATA_SHARED_CACHE_URL").is_none() {
+            assert!(p(&["maintain"]).unwrap_err().contains("--token-file"));
+        }
+        assert!(p(&["maintain", "--shared-cache-url", "redis://cache:6379"]).is_ok(), "keeps the fleet's entry fresh");
         assert!(p(&["token", "--once"]).is_err());
         assert!(p(&["maintain", "--token-file", "t.json", "--once"]).unwrap().once);
         let c = p(&["token", "--shared-cache=/tmp/c"]).unwrap();

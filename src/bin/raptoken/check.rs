@@ -56,6 +56,11 @@ pub fn run(cli: &Cli) -> i32 {
         Some(f) => line("shared cache", format!("{} (shared with this user's other processes)", f.display())),
         None => line("shared cache", "off"),
     }
+    match (client.fleet_cache_url(), client.ping_fleet_cache()) {
+        (Some(url), Some(Ok(took))) => line("fleet cache", format!("{url} (answers: PING in {:.1} ms; shared with every process using it)", took.as_secs_f64() * 1e3)),
+        (Some(url), Some(Err(why))) => line("fleet cache", format!("{url} (does NOT answer: {why}; tokens are fetched without it)")),
+        _ => line("fleet cache", "off"),
+    }
 
     let target = token::fetch_target(&client);
     let got = progress::run(cli.progress, &target, || {
@@ -90,7 +95,7 @@ pub fn run(cli: &Cli) -> i32 {
         None => {
             let why = if from_token_file {
                 "not sent: the token was read from the token file"
-            } else if got.is_ok() && client.shared_cache_file().is_some() {
+            } else if got.is_ok() && (client.shared_cache_file().is_some() || client.fleet_cache_url().is_some()) {
                 "not sent: another process's token was taken from the shared cache"
             } else {
                 "not sent"

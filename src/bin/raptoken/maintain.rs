@@ -1,6 +1,8 @@
 //! `raptoken maintain --token-file PATH`: keeps a fresh token in a file (Rapidata's token-file
 //! format) for programs that read `RAPIDATA_TOKEN_FILE` instead of holding credentials, e.g.
-//! the workers of a distributed job. Writes go through `raptoken::write_token_file` (atomic,
+//! the workers of a distributed job. With a fleet cache (`--shared-cache-url`), it keeps the
+//! fleet's entry in Redis fresh too (or only that, without `--token-file`), renewing a little
+//! before the fleet's processes would, so that they find a fresh token instead of fetching. Writes go through `raptoken::write_token_file` (atomic,
 //! mode 0600); renewals follow the library's refresh-ahead schedule. Logs one line per write
 //! on stderr, never the token. SIGTERM or SIGINT ends it cleanly with status 0, never in the
 //! middle of a write, leaving the last token in the file for its readers.
@@ -18,9 +20,15 @@ use crate::{time, token};
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Never rewrite the file more often than this, whatever the margins say.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// With a fleet cache, renewal comes this much before the fleet's own (at most half the time
+/// between the renewal point and expiry).
+const FLEET_LEAD: Duration = Duration::from_secs(60);
+/// "A token as fresh as a new one": the library caps it at 90 % of a token's usable lifetime,
+/// so a renewal is forced once the current token is older than that.
+const FRESH: Duration = Duration::from_secs(365 * 24 * 3600);
 
 pub fn run(cli: &Cli) -> i32 {
-    let path = Path::new(cli.token_file.as_deref().expect("checked by the parser"));
+    let path = cli.token_file.as_deref().map(Path::new);
     // First, while this is the only thread: the threads started later inherit the signal mask.
     let stop = match stop_signals() {
         Ok(rx) => rx,
@@ -38,29 +46,45 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(c) => c,
         Err(f) => return token::report_failure(&f),
     };
+    let fleet = client.fleet_cache_url().map(str::to_string);
+    let target = match (path, &fleet) {
+        (Some(p), _) => p.display().to_string(),
+        (None, Some(url)) => format!("the fleet cache {url}"),
+        (None, None) => {
+            eprintln!("raptoken: maintain needs --token-file PATH or a fleet cache (--shared-cache-url URL)");
+            return exit::USAGE;
+        }
+    };
     let mut written: Option<SystemTime> = None; // expiry of the token in the file
     let mut backoff = Duration::from_secs(1);
-    // From the second round on, ask for more validity than the current token has left at its
-    // refresh instant: the call then waits for the renewal (which the library otherwise runs in
-    // the background, handing back the current token) and the file gets the new token.
-    let mut need = Duration::ZERO;
+    let mut min_valid = Duration::ZERO;
     loop {
-        let pause = match client.access_token(need) {
-            Ok(t) if written != Some(t.expires_at) => match write(path, &t) {
+        let pause = match client.access_token(min_valid) {
+            Ok(t) if written != Some(t.expires_at) => match path.map_or(Ok(()), |p| write(p, &t)) {
                 Ok(()) => {
                     written = Some(t.expires_at);
-                    need = t.expires_at.duration_since(t.refresh_at).unwrap_or_default() + MIN_INTERVAL;
                     backoff = Duration::from_secs(1);
                     log(format!(
-                        "wrote a token to {}: expires {}, renewal from {}",
-                        path.display(),
+                        "{} a token {}: expires {}, renewal from {}",
+                        if path.is_some() { "wrote" } else { "keeping" },
+                        if path.is_some() { format!("to {target}") } else { format!("in {target}") },
                         time::iso8601(t.expires_at),
                         time::iso8601(t.refresh_at)
                     ));
                     if cli.once {
                         return 0;
                     }
-                    t.refresh_at.duration_since(SystemTime::now()).unwrap_or_default().max(MIN_INTERVAL)
+                    let mut renew_at = t.refresh_at;
+                    if fleet.is_some() {
+                        // Before the fleet's processes: they then find a fresh token in Redis.
+                        let lead = FLEET_LEAD.min(t.expires_at.duration_since(t.refresh_at).unwrap_or_default() / 2);
+                        renew_at = renew_at.checked_sub(lead).unwrap_or(renew_at);
+                    }
+                    // The library renews in the background and hands back the current token at
+                    // its refresh instant; asking for a fresh one makes this call wait for the
+                    // renewal, so the file (or the fleet entry) gets the new token.
+                    min_valid = FRESH;
+                    renew_at.duration_since(SystemTime::now()).unwrap_or_default().max(MIN_INTERVAL)
                 }
                 Err(f) => match failed(f, written.is_none(), &mut backoff, &log) {
                     Ok(wait) => wait,
@@ -71,7 +95,7 @@ pub fn run(cli: &Cli) -> i32 {
             // still holds it): try again soon, without hammering the server.
             Ok(t) => {
                 log(format!(
-                    "could not renew yet; the file's token stays valid until {}; next try in {} s",
+                    "could not renew yet; the current token stays valid until {}; next try in {} s",
                     time::iso8601(t.expires_at),
                     backoff.as_secs()
                 ));
@@ -84,7 +108,7 @@ pub fn run(cli: &Cli) -> i32 {
         };
         match stop.recv_timeout(pause) {
             Ok(signal) => {
-                log(format!("{signal}: stopping; {} keeps its last token until that expires", path.display()));
+                log(format!("{signal}: stopping; {target} keeps its last token until that expires"));
                 return 0;
             }
             Err(RecvTimeoutError::Timeout) => {}
