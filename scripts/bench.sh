@@ -26,7 +26,7 @@ bash scripts/build.sh
 strip -o "$work/libraptoken.so" target/release/libraptoken.so
 cflags=(-std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude)
 link=(-Ltarget/release -Wl,-rpath,"$root/target/release" -lraptoken -lpthread)
-for b in warm under_refresh herd; do cc "${cflags[@]}" "bench/c/$b.c" "${link[@]}" -o "$work/$b"; done
+for b in warm under_refresh herd outage; do cc "${cflags[@]}" "bench/c/$b.c" "${link[@]}" -o "$work/$b"; done
 cc "${cflags[@]}" -DHAVE_LIBCURL bench/c/fetch_cost.c "${link[@]}" -lcurl -o "$work/fetch_cost"
 cc "${cflags[@]}" bench/c/footprint.c -ldl -o "$work/footprint"
 cc "${cflags[@]}" bench/c/fleet.c "${link[@]}" -o "$work/fleet"
@@ -89,6 +89,9 @@ if [ -n "$quick" ]; then bash bench/shared-cache.sh 10 1; else bash bench/shared
 
 echo "=== 8. fleet cache: processes starting together, no sharing / host / Redis; a miss from Redis"
 if [ -n "$quick" ]; then BENCH_FLEET_PROG="$work/fleet" bash bench/fleet.sh 16 1; else BENCH_FLEET_PROG="$work/fleet" bash bench/fleet.sh 64 3; fi
+
+echo "=== 9. an outage: token requests with and without the back-off window"
+"$work/outage"
 
 echo "=== report"
 readme=(); [ -z "$quick" ] && [ "$out" = "$root" ] && readme=(--readme README.md)

@@ -124,10 +124,12 @@ int main(int argc, char **argv) {
   int renewer = 0;
   for (int i = 1; i < THREADS; i++)
     if (st[i]->slowest > st[renewer]->slowest) renewer = i;
+  /* Since 0.2 the renewal runs on a thread of its own: the caller that finds the token due (the
+   * slowest "during" call, as any other) no longer pays the server's 200 ms. */
   const uint64_t renewer_ns = st[renewer]->slowest;
-  if (getenv("BENCH_DEBUG")) fprintf(stderr, "renewer thread %d: %lu ns\n", renewer, renewer_ns);
-  if (renewer_ns < (uint64_t)DELAY_MS * 900000) {
-    fprintf(stderr, "under_refresh: no renewal was seen (slowest call %.3f ms)\n", renewer_ns / 1e6);
+  if (getenv("BENCH_DEBUG")) fprintf(stderr, "slowest thread %d: %lu ns\n", renewer, renewer_ns);
+  if (!atomic_load(&landed_ns)) {
+    fprintf(stderr, "under_refresh: no renewal was seen\n");
     return 1;
   }
   hist_t h[3] = {0};
@@ -160,8 +162,8 @@ int main(int argc, char **argv) {
   for (int p = 0; p < 3; p++)
     printf("  %-7s %10lu calls  p50 %6lu ns  p99 %6lu ns  max %9lu ns\n", names[p], h[p].count,
            hist_quantile(&h[p], 0.5), hist_quantile(&h[p], 0.99), h[p].max);
-  printf("  renewing caller: %.1f ms; others' p99 during / warm p99: %.2fx; server saw %ld requests\n",
-         renewer_ns / 1e6, (double)hist_quantile(&h[1], 0.99) / (double)hist_quantile(&h[0], 0.99), requests);
+  printf("  slowest call during the renewal (0.1: the renewing caller, ~%d ms): %.3f ms; others' p99 during / warm p99: %.2fx; server saw %ld requests\n",
+         DELAY_MS, renewer_ns / 1e6, (double)hist_quantile(&h[1], 0.99) / (double)hist_quantile(&h[0], 0.99), requests);
   emit("\"bench\":\"under_refresh\",\"impl\":\"raptoken\",\"threads\":%d,\"delay_ms\":%d,"
        "\"warm_calls\":%lu,\"warm_p50_ns\":%lu,\"warm_p99_ns\":%lu,\"warm_max_ns\":%lu,"
        "\"during_calls\":%lu,\"during_p50_ns\":%lu,\"during_p99_ns\":%lu,\"during_max_ns\":%lu,"

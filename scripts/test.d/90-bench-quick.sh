@@ -28,6 +28,9 @@ check "| busy pool threads added | "           # C#: the cold-start burst, befor
 check "## 6. Footprint"
 check "## 7. Shared cache between processes"
 check "| with \`--shared-cache\` | 1 | "        # one request per loop: behaviour, not timing
+check "## 8. A fleet starting together"
+check "## 9. An outage"
+check "| back-off window (now) | "
 [ -s "$out/under-refresh.png" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "no plot"; }
 sed -n '/^## Headline/,/^## 1\./p' "$out/BENCHMARKS.md"
 echo "bench-quick: $passed passed, $failed failed"

@@ -117,14 +117,14 @@ TEST(TokenFile, ExpiredOrWritableByOthersIsAConfigErrorNamingTheFile) {
 TEST(FleetCache, TwoClientsOnOneRedisSendOneRequest) {
   const char* url = std::getenv("RAPTOKEN_TEST_REDIS_URL");
   if (url == nullptr || *url == '\0') GTEST_SKIP() << "no Redis: run under testing/with-redis.sh";
-  raptoken::Client a(test::options_for("basic-40").shared_cache_url(url));
-  raptoken::Client b(test::options_for("basic-40").shared_cache_url(url));
+  raptoken::Client a(test::options_for("basic-61").shared_cache_url(url));
+  raptoken::Client b(test::options_for("basic-61").shared_cache_url(url));
   const std::string token = a.token();
   EXPECT_EQ(b.token(), token) << "b must take a's token from Redis";
-  EXPECT_EQ(test::token_requests("basic-40"), 1);
+  EXPECT_EQ(test::token_requests("basic-61"), 1);
   EXPECT_EQ(b.stats().token_requests, 0u);
   // Redis unreachable: a token all the same, fetched directly.
-  raptoken::Client c(test::options_for("basic-40").shared_cache_url("redis://127.0.0.1:1"));
+  raptoken::Client c(test::options_for("basic-61").shared_cache_url("redis://127.0.0.1:1"));
   EXPECT_FALSE(c.token().empty());
   const raptoken::Error e = test::error_of([] { raptoken::Options().shared_cache_url("http://127.0.0.1:6379"); });
   EXPECT_EQ(e.status(), raptoken::Status::invalid_argument);

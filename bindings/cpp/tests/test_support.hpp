@@ -7,7 +7,8 @@
 //   basic-20..29                 move_test      slow-1        concurrency_test
 //   basic-30..33                 sharing_test   basic-34..39  resilience_test
 //   basic-50..54                 log_test       basic-55..57  stats_test
-//   basic-40 readme_example;  basic-41..49 run_installed.sh;  basic-63 bench/token_bench
+//   basic-40 readme_example;  basic-41..49 run_installed.sh;  basic-61 sharing_test (fleet)
+//   basic-63 bench/token_bench
 #pragma once
 
 #include <raptoken.hpp>

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -237,8 +238,8 @@ namespace Rapidata.Raptoken
             return result;
         }
 
-        // Memoizes the token until its refresh instant, less the tick count's resolution (up to
-        // 16 ms on Windows) so the memo never outlives the library's own promise. Keeps the newer
+        // Memoizes the token until its refresh instant, less 16 ms of slack for the clock
+        // conversions, so the memo never outlives the library's own promise. Keeps the newer
         // of two memos when fetches race (e.g. a GetTokenInfo that forced an early renewal
         // against a GetToken that still saw the previous token). A token already past its
         // refresh instant (served while another caller renews) is kept with a deadline in the
@@ -250,14 +251,15 @@ namespace Rapidata.Raptoken
             if (cur0 != null && cur0.Generation == gen && cur0.Token == token.Value && cur0.Info.RefreshAt == token.RefreshAt)
                 return; // nothing new (e.g. served while another caller renews)
             long remainingMs = token.RefreshAt.ToUnixTimeMilliseconds() - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Resolution;
-            // The tick count wraps after 24.9 days; no refresh instant is that far off in practice.
-            int offset = (int)Math.Max(-1, Math.Min(remainingMs, int.MaxValue / 2));
-            var m = new Memo(token, unchecked(Environment.TickCount + offset), gen);
+            // A 64-bit monotonic clock: Environment.TickCount wraps after 24.9 days, and a client
+            // idle that long could have been served an expired memo.
+            long offset = Math.Max(-1, Math.Min(remainingMs, int.MaxValue));
+            var m = new Memo(token, Stopwatch.GetTimestamp() + offset * Memo.TicksPerMs, gen);
             while (true)
             {
                 var cur = Volatile.Read(ref memo);
                 if (cur != null && (cur.Generation > m.Generation ||
-                                    (cur.Generation == m.Generation && unchecked(cur.Deadline - m.Deadline) >= 0)))
+                                    (cur.Generation == m.Generation && cur.Deadline >= m.Deadline)))
                     return;
                 if (Interlocked.CompareExchange(ref memo, m, cur) == cur) return;
             }
@@ -280,7 +282,8 @@ namespace Rapidata.Raptoken
         private sealed class Memo
         {
             internal readonly string Token;
-            internal readonly int Deadline;    // Environment.TickCount
+            internal static readonly long TicksPerMs = Math.Max(1, Stopwatch.Frequency / 1000);
+            internal readonly long Deadline;    // Stopwatch.GetTimestamp() ticks
             internal readonly long Generation;
             internal readonly RaptokenToken Info;
             // Completed tasks, made once per token: a warm GetTokenAsync/GetTokenInfoAsync
@@ -288,7 +291,7 @@ namespace Rapidata.Raptoken
             internal readonly Task<string> TokenTask;
             internal readonly Task<RaptokenToken> InfoTask;
 
-            internal Memo(RaptokenToken info, int deadline, long generation)
+            internal Memo(RaptokenToken info, long deadline, long generation)
             {
                 Token = info.Value;
                 Deadline = deadline;
@@ -301,7 +304,7 @@ namespace Rapidata.Raptoken
             /// <summary>Whether the library would return this token, with more than
             /// <paramref name="minValidMs"/> to spare before the refresh instant.</summary>
             internal bool Serves(long currentGeneration, uint minValidMs) =>
-                Generation == currentGeneration && unchecked(Deadline - Environment.TickCount) > (long)minValidMs;
+                Generation == currentGeneration && Deadline - Stopwatch.GetTimestamp() > minValidMs * TicksPerMs;
         }
     }
 }

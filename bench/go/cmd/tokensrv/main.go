@@ -9,7 +9,8 @@
 // DIR/server.json, and exits when stdin reaches EOF or on SIGTERM.
 //
 // POST /token/ID?size=N&life=S&delay=MS&delay_from=K answers request number K, K+1, ... for ID
-// (counted from 1) after MS milliseconds; GET /count?id=ID returns how many requests ID made.
+// (counted from 1) after MS milliseconds (&status=503 answers that status instead of a token);
+// GET /count?id=ID returns how many requests ID made.
 // TLS is HTTP/1.1 only, so every client measured speaks the same protocol.
 package main
 
@@ -80,6 +81,12 @@ func token(w http.ResponseWriter, r *http.Request) {
 	n := counter(id).Add(1)
 	if d := intParam(r, "delay", 0); d > 0 && n >= int64(intParam(r, "delay_from", 1)) {
 		time.Sleep(time.Duration(d) * time.Millisecond)
+	}
+	// An outage on demand: every request answered with this status (e.g. 503).
+	if st := intParam(r, "status", 0); st >= 400 && st <= 599 {
+		w.WriteHeader(st)
+		io.WriteString(w, "unavailable")
+		return
 	}
 	size := min(max(intParam(r, "size", 1024), 16), len(filler))
 	// Unique per request, so a renewed token is told apart from the one it replaces.
