@@ -16,12 +16,8 @@ import (
 //     context ends stops waiting; the flight goes on for the others and ends within the
 //     client's deadline (WithDeadline). So 100 waiting goroutines hold no OS thread, where 100
 //     cgo calls would hold 100.
-//   - Refresh-ahead stays non-blocking. Past the refresh instant the library lets one caller
-//     renew (its call blocks for the request) and hands every other caller the current token
-//     at once. A flight cannot know beforehand which of the two it will be, so while a token
-//     that has not expired is at hand, a miss keeps two flights running and callers take
-//     whichever answers first: one renews, the other returns the current token at once.
-//     Without such a token (cold start, after Invalidate) one flight is all there is.
+//   - Refresh-ahead never blocks: past the refresh instant the library renews on a thread of
+//     its own and answers every call, the flight's included, with the current token at once.
 
 // flight is one cgo call made for the callers that missed the memo. info and err are written
 // before done is closed and only read after.
@@ -81,57 +77,33 @@ func (c *Client) wait(ctx context.Context, minValid time.Duration) (TokenInfo, e
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	a, b := c.join(minValid)
-	var bDone chan struct{} // nil: never ready
-	if b != nil {
-		bDone = b.done
-	}
+	f := c.join(minValid)
 	select {
-	case <-a.done:
-		return a.info, a.err
-	case <-bDone:
-		return b.info, b.err
+	case <-f.done:
+		return f.info, f.err
 	case <-ctx.Done():
 		return TokenInfo{}, contextError(ctx)
 	}
 }
 
-// join returns the flight(s) for minValid that a caller arriving now waits for, starting them
-// if needed: one, or two while a token that has not expired is at hand (see the top of this file).
-func (c *Client) join(minValid time.Duration) (a, b *flight) {
+// join returns the flight for minValid that a caller arriving now waits for, starting it if
+// there is none.
+func (c *Client) join(minValid time.Duration) *flight {
 	ms := minValidMillis(minValid)
 	gen := c.invalidations.Load()
-	m := c.memo.Load()
-	atHand := m != nil && m.info.Token != "" && time.Until(m.info.ExpiresAt) > minValid
-	var start [2]*flight
 	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
 	for _, f := range c.flights {
-		if f.minValidMs != ms || f.gen != gen {
-			continue // a flight from before an Invalidate may bring the invalidated token
-		}
-		if a == nil {
-			a = f
-		} else if b == nil {
-			b = f
+		// A flight from before an Invalidate may bring the invalidated token: not joined.
+		if f.minValidMs == ms && f.gen == gen {
+			return f
 		}
 	}
-	if a == nil {
-		a = &flight{minValidMs: ms, gen: gen, done: make(chan struct{})}
-		start[0] = a
-	}
-	if atHand && b == nil {
-		b = &flight{minValidMs: ms, gen: gen, done: make(chan struct{})}
-		start[1] = b
-	}
-	for _, f := range start {
-		if f != nil {
-			c.flights = append(c.flights, f)
-			c.flightsStarted++
-			go c.fly(f)
-		}
-	}
-	c.flightMu.Unlock()
-	return a, b
+	f := &flight{minValidMs: ms, gen: gen, done: make(chan struct{})}
+	c.flights = append(c.flights, f)
+	c.flightsStarted++
+	go c.fly(f)
+	return f
 }
 
 // fly makes the cgo call for f, then lands it: out of the list first, so a caller that finds a

@@ -12,16 +12,12 @@ namespace Rapidata.Raptoken
     // - A miss runs the native call on one of the binding's own threads (FetchThreads, never a
     //   pool thread), as a "flight" shared by every caller that misses while it runs. Each caller
     //   waits through its own TokenWaiter, so cancelling one caller ends that caller's wait only.
-    // - Refresh-ahead stays non-blocking. Past the refresh instant the library lets one caller
-    //   renew (its call blocks for the request) and hands the current token to every other
-    //   caller at once. A flight cannot know beforehand which of the two it will be, so while a
-    //   token that has not expired is at hand, a miss keeps two flights running and callers take
-    //   whichever answers first: one renews, the other returns the current token at once.
-    //   Without such a token (cold start, after Invalidate) one flight is all there is.
+    // - Refresh-ahead never blocks: past the refresh instant the library renews on a thread of
+    //   its own and answers every call, the flight's included, with the current token at once.
     public sealed partial class RaptokenClient
     {
-        // Flights in progress, at most two per (minValidMs, generation). Guarded by itself; only
-        // misses take the lock.
+        // Flights in progress, one per (minValidMs, generation). Guarded by itself; only misses
+        // take the lock.
         private readonly List<Flight> flights = new List<Flight>(2);
 
         private static readonly Func<RaptokenToken, string> TokenValue = t => t.Value;
@@ -83,28 +79,18 @@ namespace Rapidata.Raptoken
         {
             ThrowIfInLogCallback();
             long gen = Interlocked.Read(ref generation);
-            var m = Volatile.Read(ref memo);
-            bool tokenAtHand = m != null && m.Generation == gen &&
-                               m.Info.ExpiresAt - DateTimeOffset.UtcNow > TimeSpan.FromMilliseconds(minValidMs);
-            int want = tokenAtHand ? 2 : 1;
-            Flight first = null, second = null, started1 = null, started2 = null;
+            Flight flight = null, started = null;
             lock (flights)
             {
+                // A flight from before an Invalidate may bring the invalidated token: not joined.
                 foreach (var f in flights)
-                {
-                    if (f.MinValidMs != minValidMs || f.Generation != gen) continue;
-                    if (first == null) first = f;
-                    else if (second == null) second = f;
-                }
-                if (first == null) first = started1 = AddFlight(minValidMs, gen);
-                if (want == 2 && second == null) second = started2 = AddFlight(minValidMs, gen);
+                    if (f.MinValidMs == minValidMs && f.Generation == gen) { flight = f; break; }
+                if (flight == null) flight = started = AddFlight(minValidMs, gen);
             }
             // Watch before starting, so a flight that ends at once still reaches this waiter.
             var waiter = new TokenWaiter<T>(select, cancellationToken);
-            waiter.Watch(first.Done.Task);
-            if (second != null) waiter.Watch(second.Done.Task);
-            if (started1 != null) Launch(started1);
-            if (started2 != null) Launch(started2);
+            waiter.Watch(flight.Done.Task);
+            if (started != null) Launch(started);
             return waiter.Task;
         }
 
