@@ -21,7 +21,7 @@ target=$(rustc -vV | sed -n 's/^host: //p')
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
 bash scripts/build.sh
-cargo build --locked --release --bin raptoken
+cargo build --locked --release --features fleet --bin raptoken
 
 work=$root/target/dist-work
 new=$root/target/dist.new
@@ -29,9 +29,14 @@ rm -rf "$work" "$new"
 mkdir -p "$work" "$new"
 
 # The libraries, once: the .so stripped (its exported symbols stay in .dynsym), the .a without
-# debug info and without the LLVM bitcode rustc embeds for LTO (41 MB -> about 12 MB).
+# debug info and without the LLVM bitcode rustc embeds for LTO. The .a of the regular build is not
+# LTO'd (the crate also builds an rlib, for the CLI and the tests): one built as a staticlib alone
+# is, one object with only what the C ABI reaches (50 MB -> 6 MB stripped, against 16.5 MB).
+# Cargo keeps both builds apart, so the next regular build just puts its own .a back.
 strip --strip-all -o "$work/libraptoken.so" target/release/libraptoken.so
+cargo rustc --locked --release --lib --crate-type staticlib --features fleet
 strip --strip-debug --remove-section=.llvmbc --remove-section=.llvmcmd -o "$work/libraptoken.a" target/release/libraptoken.a
+bash scripts/build.sh
 strip --strip-all -o "$work/raptoken" target/release/raptoken
 if readelf -d "$work/libraptoken.so" | grep -qE 'R(UN)?PATH'; then
   echo "dist: libraptoken.so carries an RPATH/RUNPATH"; exit 1

@@ -166,7 +166,7 @@ ok "libraptoken.a (archive and Go module): no .debug_*, .llvmbc or .llvmcmd sect
 
 packaged_so=$tmp/nupkg/runtimes/linux-x64/native/libraptoken.so
 if readelf -d "$packaged_so" | grep -qE 'R(UN)?PATH'; then fail "the packaged libraptoken.so has an RPATH"; fi
-readelf -d "$packaged_so" | grep -q "SONAME.*libraptoken.so.${version%.*}" || fail "the packaged libraptoken.so lacks its SONAME"
+readelf -d "$packaged_so" | grep "SONAME.*libraptoken.so.${version%.*}" >/dev/null || fail "the packaged libraptoken.so lacks its SONAME"
 ok "runtimes/linux-x64/native/libraptoken.so: SONAME, no RPATH/RUNPATH"
 
 # Nothing may name the checkout (or where make dist staged): everything is relocatable.
@@ -294,7 +294,7 @@ echo "not an archive" >"extra/$goplat/libraptoken.a"  # this platform's must com
 RAPTOKEN_GO_ARCHIVES=$tmp/extra bash "$root/scripts/dist/go-module.sh" "$version" "$golib" "$tmp/multi" "$tmp/multi-proxy" \
   >multi.log 2>&1 || { cat multi.log; fail "go-module.sh with RAPTOKEN_GO_ARCHIVES"; }
 cmp -s "$golib" "multi/lib/$goplat/libraptoken.a" || fail "RAPTOKEN_GO_ARCHIVES replaced this platform's archive"
-unzip -Z1 "multi-proxy/$modpath/@v/v$version.zip" | grep -qx "$prefix""lib/$other/libraptoken.a" ||
+unzip -Z1 "multi-proxy/$modpath/@v/v$version.zip" | grep -x "$prefix""lib/$other/libraptoken.a" >/dev/null ||
   fail "the module zip lacks lib/$other/libraptoken.a"
 grep -q "\"$modpath/lib/$other\"" multi/keep.go || fail "keep.go does not keep lib/$other"
 expect "Go: with lib/$other added, keep.go keeps it and platform.go is off for ${other/_//}" 'platform\.go' \
