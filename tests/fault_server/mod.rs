@@ -317,6 +317,41 @@ fn pipe(a: TcpStream, b: TcpStream) {
     let _ = t.join();
 }
 
+/// A loopback TCP listener whose accept loop hands each connection to `handle` (on the accept
+/// thread; spawn for anything slow) until the `Loopback` is dropped. `handle` gets the stop flag,
+/// for connections that should end when the server does.
+pub struct Loopback {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Loopback {
+    pub fn start(mut handle: impl FnMut(TcpStream, &Arc<AtomicBool>) + Send + 'static) -> Loopback {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(conn) = conn {
+                    handle(conn, &st);
+                }
+            }
+        });
+        Loopback { port, stop }
+    }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
+    }
+}
+
 /// What a TCP forwarder does with the n-th connection.
 pub enum ConnFault {
     Forward,
@@ -331,53 +366,37 @@ pub enum ConnFault {
 pub struct Forwarder {
     pub port: u16,
     pub connections: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
+    _listener: Loopback,
 }
 
 impl Forwarder {
     pub fn start(target: SocketAddr, mut plan: impl FnMut(u64) -> ConnFault + Send + 'static) -> Forwarder {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (c, st) = (connections.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if st.load(Ordering::SeqCst) {
-                    break;
+        let c = connections.clone();
+        let listener = Loopback::start(move |conn, stop| {
+            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+            match plan(n) {
+                ConnFault::Forward => {
+                    std::thread::spawn(move || {
+                        if let Ok(up) = TcpStream::connect(target) {
+                            pipe(conn, up);
+                        }
+                    });
                 }
-                let Ok(conn) = conn else { continue };
-                let n = c.fetch_add(1, Ordering::SeqCst) + 1;
-                match plan(n) {
-                    ConnFault::Forward => {
-                        std::thread::spawn(move || {
-                            if let Ok(up) = TcpStream::connect(target) {
-                                pipe(conn, up);
-                            }
-                        });
-                    }
-                    ConnFault::Reset => reset(&conn),
-                    ConnFault::Stall(d) => {
-                        let st = st.clone();
-                        std::thread::spawn(move || {
-                            let start = Instant::now();
-                            while start.elapsed() < d && !st.load(Ordering::SeqCst) {
-                                std::thread::sleep(Duration::from_millis(20));
-                            }
-                            drop(conn);
-                        });
-                    }
+                ConnFault::Reset => reset(&conn),
+                ConnFault::Stall(d) => {
+                    let st = stop.clone();
+                    std::thread::spawn(move || {
+                        let start = Instant::now();
+                        while start.elapsed() < d && !st.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        drop(conn);
+                    });
                 }
             }
         });
-        Forwarder { port, connections, stop }
-    }
-}
-
-impl Drop for Forwarder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        Forwarder { port: listener.port, connections, _listener: listener }
     }
 }
 
@@ -385,53 +404,36 @@ impl Drop for Forwarder {
 pub struct ConnectProxy {
     pub url: String,
     pub targets: Arc<Mutex<Vec<String>>>,
-    port: u16,
-    stop: Arc<AtomicBool>,
+    _listener: Loopback,
 }
 
 impl ConnectProxy {
     pub fn start() -> ConnectProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let targets = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (t, st) = (targets.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if st.load(Ordering::SeqCst) {
-                    break;
+        let t = targets.clone();
+        let listener = Loopback::start(move |mut conn, _| {
+            let t = t.clone();
+            std::thread::spawn(move || {
+                let Some(req) = read_request(&mut conn) else { return };
+                t.lock().unwrap().push(format!("{} {}", req.method, req.path));
+                if req.method != "CONNECT" {
+                    write_response(&mut conn, 405, &[], b"CONNECT only");
+                    return;
                 }
-                let Ok(mut conn) = conn else { continue };
-                let t = t.clone();
-                std::thread::spawn(move || {
-                    let Some(req) = read_request(&mut conn) else { return };
-                    t.lock().unwrap().push(format!("{} {}", req.method, req.path));
-                    if req.method != "CONNECT" {
-                        write_response(&mut conn, 405, &[], b"CONNECT only");
-                        return;
+                match TcpStream::connect(req.path.as_str()) {
+                    Ok(up) => {
+                        let _ = conn.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                        pipe(conn, up);
                     }
-                    match TcpStream::connect(req.path.as_str()) {
-                        Ok(up) => {
-                            let _ = conn.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
-                            pipe(conn, up);
-                        }
-                        Err(_) => write_response(&mut conn, 502, &[], b"no route"),
-                    }
-                });
-            }
+                    Err(_) => write_response(&mut conn, 502, &[], b"no route"),
+                }
+            });
         });
-        ConnectProxy { url: format!("http://127.0.0.1:{port}"), targets, port, stop }
+        ConnectProxy { url: format!("http://127.0.0.1:{}", listener.port), targets, _listener: listener }
     }
 
     pub fn connects(&self) -> Vec<String> {
         self.targets.lock().unwrap().clone()
-    }
-}
-
-impl Drop for ConnectProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 
@@ -482,8 +484,7 @@ impl Transcript {
 pub struct TlsDocument {
     pub base: String,
     pub requests: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    port: u16,
+    _listener: Loopback,
 }
 
 impl TlsDocument {
@@ -500,49 +501,35 @@ impl TlsDocument {
             .with_single_cert(certs, key)
             .unwrap();
         let config = Arc::new(config);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let base = format!("https://127.0.0.1:{port}");
         let requests = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (r, st, b) = (requests.clone(), stop.clone(), base.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if st.load(Ordering::SeqCst) {
-                    break;
+        let base = Arc::new(Mutex::new(String::new()));
+        let (r, b) = (requests.clone(), base.clone());
+        let listener = Loopback::start(move |tcp, _| {
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+            let Ok(tls) = rustls::ServerConnection::new(config.clone()) else { return };
+            let mut stream = rustls::StreamOwned::new(tls, tcp);
+            // Read the request head (a GET has no body), then answer.
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+                match stream.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
                 }
-                let Ok(tcp) = conn else { continue };
-                let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
-                let Ok(tls) = rustls::ServerConnection::new(config.clone()) else { continue };
-                let mut stream = rustls::StreamOwned::new(tls, tcp);
-                // Read the request head (a GET has no body), then answer.
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                r.fetch_add(1, Ordering::SeqCst);
-                let doc = body(&b);
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
-                    doc.len()
-                );
-                let _ = stream.write_all(resp.as_bytes());
-                stream.conn.send_close_notify();
-                let _ = stream.flush();
             }
+            r.fetch_add(1, Ordering::SeqCst);
+            let doc = body(&b.lock().unwrap());
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+                doc.len()
+            );
+            let _ = stream.write_all(resp.as_bytes());
+            stream.conn.send_close_notify();
+            let _ = stream.flush();
         });
-        TlsDocument { base, requests, stop, port }
-    }
-}
-
-impl Drop for TlsDocument {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let url = format!("https://127.0.0.1:{}", listener.port);
+        *base.lock().unwrap() = url.clone();
+        TlsDocument { base: url, requests, _listener: listener }
     }
 }
 
@@ -551,36 +538,20 @@ impl Drop for TlsDocument {
 pub struct PlainResponder {
     pub port: u16,
     pub connections: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
+    _listener: Loopback,
 }
 
 impl PlainResponder {
     pub fn start() -> PlainResponder {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (c, st) = (connections.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if st.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(mut conn) = conn else { continue };
-                c.fetch_add(1, Ordering::SeqCst);
-                let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
-                let _ = conn.read(&mut [0u8; 1024]);
-                let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\nConnection: close\r\n\r\nbad request");
-                let _ = conn.shutdown(Shutdown::Write);
-            }
+        let c = connections.clone();
+        let listener = Loopback::start(move |mut conn, _| {
+            c.fetch_add(1, Ordering::SeqCst);
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = conn.read(&mut [0u8; 1024]);
+            let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\nConnection: close\r\n\r\nbad request");
+            let _ = conn.shutdown(Shutdown::Write);
         });
-        PlainResponder { port, connections, stop }
-    }
-}
-
-impl Drop for PlainResponder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        PlainResponder { port: listener.port, connections, _listener: listener }
     }
 }
