@@ -98,7 +98,7 @@ pub extern "C" fn rapidata_options_set_credentials_file(options: *mut RapidataOp
 /// behaviour. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_auth_method(options: *mut RapidataOptions, method: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_auth_method(crate::AuthMethod::from_c(method)?).applied())
+    set(options, out_error, method, |o, v| o.set_auth_method(crate::AuthMethod::from_c(v)?).applied())
 }
 
 /// Sets the TCP and TLS connect timeout. Default: 5 s.
@@ -106,7 +106,7 @@ pub extern "C" fn rapidata_options_set_auth_method(options: *mut RapidataOptions
 /// thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_connect_timeout_ms(options: *mut RapidataOptions, timeout_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_connect_timeout(ms(timeout_ms)).applied())
+    set(options, out_error, timeout_ms, |o, v| o.set_connect_timeout(ms(v)).applied())
 }
 
 /// Sets how long one HTTP request (discovery or token) may take in total, connecting included.
@@ -115,7 +115,7 @@ pub extern "C" fn rapidata_options_set_connect_timeout_ms(options: *mut Rapidata
 /// thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_request_timeout_ms(options: *mut RapidataOptions, timeout_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_request_timeout(ms(timeout_ms)).applied())
+    set(options, out_error, timeout_ms, |o, v| o.set_request_timeout(ms(v)).applied())
 }
 
 /// Sets the hard expiry margin: a token is not served once less than this remains. Capped at half
@@ -124,7 +124,7 @@ pub extern "C" fn rapidata_options_set_request_timeout_ms(options: *mut Rapidata
 /// on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_expiry_margin_ms(options: *mut RapidataOptions, margin_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_expiry_margin(ms(margin_ms)).applied())
+    set(options, out_error, margin_ms, |o, v| o.set_expiry_margin(ms(v)).applied())
 }
 
 /// Sets the refresh-ahead window: this long before the expiry margin, one caller renews the token
@@ -134,7 +134,7 @@ pub extern "C" fn rapidata_options_set_expiry_margin_ms(options: *mut RapidataOp
 /// on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_refresh_ahead_ms(options: *mut RapidataOptions, window_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_refresh_ahead(ms(window_ms)).applied())
+    set(options, out_error, window_ms, |o, v| o.set_refresh_ahead(ms(v)).applied())
 }
 
 /// Shares tokens with this user's other processes on this host (true: in the default directory) or
@@ -147,7 +147,7 @@ pub extern "C" fn rapidata_options_set_refresh_ahead_ms(options: *mut RapidataOp
 /// Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_shared_cache(options: *mut RapidataOptions, enabled: bool, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_shared_cache(enabled).applied())
+    set(options, out_error, enabled, |o, v| o.set_shared_cache(v).applied())
 }
 
 /// Shares tokens with this user's other processes through files in this directory (a relative path
@@ -184,7 +184,7 @@ pub extern "C" fn rapidata_options_set_token_file(options: *mut RapidataOptions,
 /// one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_max_attempts(options: *mut RapidataOptions, attempts: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_max_attempts(attempts).applied())
+    set(options, out_error, attempts, |o, v| o.set_max_attempts(v).applied())
 }
 
 /// Sets the backoff between attempts: a random wait up to `base * 2^(n-1)`, at most `max` (full
@@ -194,7 +194,7 @@ pub extern "C" fn rapidata_options_set_max_attempts(options: *mut RapidataOption
 /// Durations are in milliseconds. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_retry_backoff_ms(options: *mut RapidataOptions, base_ms: u32, max_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_retry_backoff(ms(base_ms), ms(max_ms)).applied())
+    set(options, out_error, (base_ms, max_ms), |o, (a, b)| o.set_retry_backoff(ms(a), ms(b)).applied())
 }
 
 /// Sets the longest `Retry-After` honoured: a server asking for longer is called again after this.
@@ -203,7 +203,7 @@ pub extern "C" fn rapidata_options_set_retry_backoff_ms(options: *mut RapidataOp
 /// on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_max_retry_after_ms(options: *mut RapidataOptions, max_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_max_retry_after(ms(max_ms)).applied())
+    set(options, out_error, max_ms, |o, v| o.set_max_retry_after(ms(v)).applied())
 }
 
 /// Sets the overall deadline of one fetch: discovery, every attempt and the waits between them. A
@@ -213,7 +213,7 @@ pub extern "C" fn rapidata_options_set_max_retry_after_ms(options: *mut Rapidata
 /// thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_deadline_ms(options: *mut RapidataOptions, deadline_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_deadline(ms(deadline_ms)).applied())
+    set(options, out_error, deadline_ms, |o, v| o.set_deadline(ms(v)).applied())
 }
 
 /// Sets which roots TLS trusts: BUILTIN (Mozilla's, compiled in) and/or SYSTEM (`SSL_CERT_FILE`,
@@ -225,7 +225,7 @@ pub extern "C" fn rapidata_options_set_deadline_ms(options: *mut RapidataOptions
 /// `RapidataTrust` flags combined with `|`. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_trust(options: *mut RapidataOptions, trust_flags: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_trust(crate::Trust::from_c(trust_flags)?).applied())
+    set(options, out_error, trust_flags, |o, v| o.set_trust(crate::Trust::from_c(v)?).applied())
 }
 
 /// Sets the proxy for every request of this client, e.g. `http://proxy.internal:3128`

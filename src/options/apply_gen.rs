@@ -59,6 +59,15 @@ pub(crate) fn check_parses(name: &str, value: &str) -> Result<()> {
     }
 }
 
+/// The options an environment variable sets when the program did not: (option, variable).
+pub(crate) const ENV_VARS: &[(&str, &str)] = &[
+    ("token_endpoint", "RAPIDATA_TOKEN_ENDPOINT"),
+    ("scope", "RAPIDATA_SCOPE"),
+    ("ca_file", "RAPIDATA_CA_FILE"),
+    ("credentials_file", "RAPIDATA_CREDENTIALS_FILE"),
+    ("auth_method", "RAPIDATA_AUTH_METHOD"),
+];
+
 /// Whether the program set `name` (for options an environment variable may set).
 pub(crate) fn is_set(o: &ClientOptions, name: &str) -> bool {
     match name {

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::chain::{self, CredentialSource, Credentials};
-use super::spec::Env;
-use super::{apply_gen, apply_text, check_environment, table, ClientOptions, SharedCacheSetting};
+use super::{apply_gen, apply_text, check_environment, ClientOptions, SharedCacheSetting};
 use crate::cache::shared::{self, SharedConfig};
 use crate::cache::Margins;
 use crate::fetch::{
@@ -80,12 +79,10 @@ impl Config {
         // Options an environment variable may set (Env::Var in the option table), through the
         // same setters: a bad value is CONFIG, naming the variable.
         let mut o = o.clone();
-        for opt in table::OPTIONS {
-            if let Env::Var(name) = opt.env {
-                if let Some(v) = var(name) {
-                    if !apply_gen::is_set(&o, opt.name) {
-                        apply_text(&mut o, opt.name, v.trim()).map_err(|e| Error::config(format!("{name}: {}", e.message())))?;
-                    }
+        for &(option, name) in apply_gen::ENV_VARS {
+            if let Some(v) = var(name) {
+                if !apply_gen::is_set(&o, option) {
+                    apply_text(&mut o, option, v.trim()).map_err(|e| Error::config(format!("{name}: {}", e.message())))?;
                 }
             }
         }
