@@ -27,7 +27,7 @@ pub mod fuzzing;
 
 pub use cache::CachedToken;
 pub use client::Client;
-pub use fetch::{AuthMethod, ClockSkew, Diagnostics, EndpointSource, ProxySetting, RetryPolicy, TokenExchange, Trust};
+pub use fetch::{AuthMethod, ClientKey, ClockSkew, Diagnostics, EndpointSource, ProxySetting, RetryPolicy, SigningAlgorithm, TokenExchange, Trust};
 pub use options::{ClientOptions, Config, CredentialSource, Credentials};
 pub use token::AccessToken;
 pub use util::counters::Stats;
