@@ -28,6 +28,21 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> std::io:
     result
 }
 
+/// Creates `path` with `bytes`, mode 0600, never replacing an existing file (`AlreadyExists`):
+/// written and synced under a temporary name, then linked into place, so nobody ever sees a
+/// part of it.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = create_private(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
 /// `.NAME.tmp.PID.N` next to `path`: unique per process and call, hidden from `ls`.
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -196,6 +211,12 @@ mod tests {
         let e = read_protected(&link, 1024).unwrap_err();
         assert!(e.contains("mode 604") && e.contains("chmod 600"), "{e}");
         assert!(read_protected(&dir, 1024).unwrap_err().contains("not a regular file"));
+        let new = dir.join("new.pem");
+        write_new(&new, b"k").unwrap();
+        assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(write_new(&new, b"other").unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&new).unwrap(), b"k");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3, "no temporary file left behind");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
