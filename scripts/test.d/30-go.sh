@@ -8,15 +8,17 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 cargo build --locked --release --lib
 with_server="$root/testing/with-oidc-server.sh"
+# The tests also need private_key_jwt clients registered (testing/with-jwt-clients.sh).
+with_clients=("$with_server" "$root/testing/with-jwt-clients.sh")
 
 cd "$root/bindings/go"
 # The library changes under a Go build cache that does not look at libraptoken.a's contents:
 # -count=1 disables test caching, and cgo packages are relinked for every test binary.
 go vet ./...
 echo "--- go test -race"
-"$with_server" go test -race -count=1 ./...
+"${with_clients[@]}" go test -race -count=1 ./...
 echo "--- go test -race with GOGC=1 GODEBUG=cgocheck=1"
-GOGC=1 GODEBUG=cgocheck=1 "$with_server" go test -race -count=1 ./...
+GOGC=1 GODEBUG=cgocheck=1 "${with_clients[@]}" go test -race -count=1 ./...
 echo "--- benchmark smoke run"
 "$with_server" go test -count=1 -run '^$' -bench . -benchtime=100x -benchmem ./... | grep -v '^ok'
 
