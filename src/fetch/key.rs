@@ -271,12 +271,10 @@ fn pem_blocks(text: &str) -> std::result::Result<Vec<Block<'_>>, String> {
 /// A PEM label for a message: only one of the labels tools write (never arbitrary text from
 /// the input, which might be key material).
 fn shown_label(label: &str) -> &str {
-    const KNOWN: &[&str] = &[
-        "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "OPENSSH PRIVATE KEY",
-        "DSA PRIVATE KEY", "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE", "TRUSTED CERTIFICATE", "EC PARAMETERS",
-        "CERTIFICATE REQUEST", "X509 CRL", "PKCS7",
-    ];
-    KNOWN.iter().copied().find(|k| *k == label).unwrap_or("unknown")
+    // One string rather than a table of them: no relocation per entry in the shared library.
+    const KNOWN: &str = "PRIVATE KEY|RSA PRIVATE KEY|EC PRIVATE KEY|ENCRYPTED PRIVATE KEY|OPENSSH PRIVATE KEY|DSA PRIVATE KEY|\
+                         PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|TRUSTED CERTIFICATE|EC PARAMETERS|CERTIFICATE REQUEST|X509 CRL|PKCS7";
+    KNOWN.split('|').find(|k| *k == label).unwrap_or("unknown")
 }
 
 fn pem_encode(label: &str, der: &[u8]) -> Zeroizing<String> {
@@ -358,7 +356,7 @@ fn sec1(doc: &[u8]) -> std::result::Result<Pair, String> {
     match parts {
         None => Err("the key is not a valid EC PRIVATE KEY structure (damaged or truncated?)".into()),
         Some((_, curve, _)) if curve != Some(OID_P256) => Err(unsupported_curve(curve)),
-        Some((_, _, None)) => Err("the EC key lacks its public part; write it out again: openssl pkey -in KEY -out NEW.pem".into()),
+        Some((_, _, None)) => Err(format!("the EC key lacks its public part; {AGAIN}")),
         Some((private, _, Some(public))) => {
             let rng = SystemRandom::new();
             EcdsaKeyPair::from_private_key_and_public_key(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, private, public, &rng)
@@ -390,17 +388,17 @@ fn algorithm_name(oid: &[u8]) -> &'static str {
 }
 
 const DAMAGED: &str = "the key's parts do not fit together (a damaged key?)";
+const AGAIN: &str = "write it out again: openssl pkey -in KEY -out NEW.pem";
 
 /// ring's reason, in words that say what to do.
 fn rejected(e: ring::error::KeyRejected) -> String {
     match e.to_string().as_str() {
-        "TooSmall" => "the RSA key is smaller than 2048 bits; make one of 2048 or 3072 bits".into(),
-        "TooLarge" => "the RSA key is larger than 4096 bits; make one of 2048 or 3072 bits".into(),
-        "PrivateModulusLenNotMultipleOf512Bits" => "the RSA key must be 2048, 3072 or 4096 bits".into(),
+        "TooSmall" | "TooLarge" | "PrivateModulusLenNotMultipleOf512Bits" => {
+            "the RSA key must be 2048, 3072 or 4096 bits; make one of 2048 or 3072 bits".into()
+        }
         "InconsistentComponents" | "InvalidComponent" => DAMAGED.into(),
-        "PublicKeyIsMissing" => "the EC key lacks its public part; write it out again: openssl pkey -in KEY -out NEW.pem".into(),
-        "VersionNotSupported" => "the key's format version is not supported; write it out again: openssl pkey -in KEY -out NEW.pem".into(),
-        "WrongAlgorithm" => "the key is not of the kind its PEM label says".into(),
+        "PublicKeyIsMissing" => format!("the EC key lacks its public part; {AGAIN}"),
+        "VersionNotSupported" => format!("the key's format version is not supported; {AGAIN}"),
         _ => "the key is not valid DER (damaged or truncated?)".into(),
     }
 }
