@@ -162,16 +162,18 @@ fn c_setters() -> String {
                 format!("{}: *const c_char, {}: *const c_char", p[0], p[1]),
                 format!("set_pair(options, ({0}, \"{0}\"), ({1}, \"{1}\"), out_error, |o, a, b| o.add_{2}(a, b).applied())", p[0], p[1], o.name),
             ),
-            Kind::Millis => (format!("{}: u32", p[0]), format!("set(options, out_error, |o| o.set_{}(ms({})).applied())", o.name, p[0])),
+            // The value goes through `set` beside a non-capturing closure (a function pointer),
+            // so `set` is compiled once per value type rather than once per setter.
+            Kind::Millis => (format!("{}: u32", p[0]), format!("set(options, out_error, {}, |o, v| o.set_{}(ms(v)).applied())", p[0], o.name)),
             Kind::MillisPair => (
                 format!("{}: u32, {}: u32", p[0], p[1]),
-                format!("set(options, out_error, |o| o.set_{}(ms({}), ms({})).applied())", o.name, p[0], p[1]),
+                format!("set(options, out_error, ({}, {}), |o, (a, b)| o.set_{}(ms(a), ms(b)).applied())", p[0], p[1], o.name),
             ),
-            Kind::Bool => (format!("{}: bool", p[0]), format!("set(options, out_error, |o| o.set_{}({}).applied())", o.name, p[0])),
-            Kind::Count => (format!("{}: u32", p[0]), format!("set(options, out_error, |o| o.set_{}({}).applied())", o.name, p[0])),
+            Kind::Bool => (format!("{}: bool", p[0]), format!("set(options, out_error, {}, |o, v| o.set_{}(v).applied())", p[0], o.name)),
+            Kind::Count => (format!("{}: u32", p[0]), format!("set(options, out_error, {}, |o, v| o.set_{}(v).applied())", p[0], o.name)),
             Kind::Enum(_, rust) | Kind::Flags(_, rust) => (
                 format!("{}: u32", p[0]),
-                format!("set(options, out_error, |o| o.set_{}(crate::{rust}::from_c({})?).applied())", o.name, p[0]),
+                format!("set(options, out_error, {}, |o, v| o.set_{}(crate::{rust}::from_c(v)?).applied())", p[0], o.name),
             ),
         };
         let _ = write!(
@@ -222,9 +224,9 @@ fn text_parser() -> String {
         let _ = writeln!(out, "        \"{}\" => {check},", o.name);
     }
     out.push_str("        _ => Ok(()),\n    }\n}\n\n");
-    // The environment variables resolution applies generically: a small table of its own, so
-    // the library does not link the option table's docs (only the CLI reads those).
-    out.push_str("/// (option, environment variable) for the rows whose variable applies through the setter.\n");
+    // The library reads these pairs rather than the table, so the table's prose (docs, help)
+    // stays out of the shared library: only the CLI and the generators need it.
+    out.push_str("/// The options an environment variable sets when the program did not: (option, variable).\n");
     out.push_str("pub(crate) const ENV_VARS: &[(&str, &str)] = &[\n");
     for o in OPTIONS {
         if let Env::Var(v) = o.env {

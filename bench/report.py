@@ -267,6 +267,31 @@ def main():
                              f"{ratio(mine['cpu_us'], best['cpu_us']):.2f}×", f"below every one: {met(ok)}"])
     s += ["libcurl is measured doing the HTTP exchange only (no JSON parsing, no token handling), as a floor rather than"
           " a competitor; the goal is judged against the full clients.", ""]
+    # private_key_jwt: what signing the assertion adds to a fetch.
+    jc = r.get("jwt_cost", [])
+    secret = next((x for x in fc if x["impl"] == "raptoken" and x["mode"] == "kept-alive"), None)
+    rows, signs = [], {}
+    for alg in ("ES256", "RS256", "PS256"):
+        sign = next((x for x in jc if x["what"] == "sign" and x["alg"] == alg), None)
+        fetch = next((x for x in jc if x["what"] == "fetch" and x["alg"] == alg), None)
+        if not (sign or fetch):
+            continue
+        if sign:
+            signs[alg] = sign["cpu_us"]
+        rows.append([alg, sign["key"] if sign else "—", fmt(sign["cpu_us"]) if sign else "—",
+                     fmt(fetch["cpu_us"]) if fetch else "—", fmt(secret["cpu_us"]) if secret else "—",
+                     f"{ratio(fetch['cpu_us'], secret['cpu_us']):.2f}×" if fetch and secret else "—"])
+    if rows:
+        s += ["**private_key_jwt**", "",
+              "A client that authenticates with a key signs a fresh assertion (a JWT) for every token request. CPU to sign"
+              " one (header and claims, base64url, signature: `benches/assertion_sign.rs`, ring, process CPU per"
+              " assertion) and a kept-alive fetch that signs one (`bench/c/fetch_cost.c`), beside the same fetch"
+              " authenticated with a secret. It is paid once per token lifetime, never on the warm path.", "",
+              table(["alg", "key", "sign CPU µs", "fetch CPU µs, with key", "fetch CPU µs, with secret", "key / secret"], rows), ""]
+        if "ES256" in signs and "RS256" in signs and secret:
+            head.append(["CPU to sign one client assertion (private_key_jwt), ES256 / RS256",
+                         f"{fmt(signs['ES256'])} / {fmt(signs['RS256'])} µs", f"{fmt(secret['cpu_us'])} µs (a kept-alive fetch with a secret)",
+                         f"{ratio(signs['ES256'], secret['cpu_us']):.2f}× / {ratio(signs['RS256'], secret['cpu_us']):.2f}×", "—"])
     sections.append(s)
 
     # 5. bindings

@@ -39,6 +39,11 @@ typedef enum RapidataAuthMethod {
    * `client_id` and `client_secret` in the request body.
    */
   RAPIDATA_AUTH_METHOD_CLIENT_SECRET_POST = 1,
+  /**
+   * A JWT signed with the client's private key (RFC 7523): set a client key. A client key
+   * selects this method by itself.
+   */
+  RAPIDATA_AUTH_METHOD_PRIVATE_KEY_JWT = 2,
 } RapidataAuthMethod;
 
 /**
@@ -62,6 +67,24 @@ typedef enum RapidataLogLevel {
    */
   RAPIDATA_LOG_LEVEL_DEBUG = 4,
 } RapidataLogLevel;
+
+/**
+ * Values for `rapidata_options_set_client_key_algorithm`.
+ */
+typedef enum RapidataSigningAlgorithm {
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-256, for RSA keys. The default for them.
+   */
+  RAPIDATA_SIGNING_ALGORITHM_RS256 = 0,
+  /**
+   * RSASSA-PSS with SHA-256, for RSA keys.
+   */
+  RAPIDATA_SIGNING_ALGORITHM_PS256 = 1,
+  /**
+   * ECDSA with P-256 and SHA-256, for EC keys (the only choice for them).
+   */
+  RAPIDATA_SIGNING_ALGORITHM_ES256 = 2,
+} RapidataSigningAlgorithm;
 
 /**
  * Status of every fallible call. Values are stable: a value never changes meaning, new
@@ -396,9 +419,10 @@ enum RapidataStatus rapidata_options_new(struct RapidataOptions **out_options);
 void rapidata_options_free(struct RapidataOptions *options);
 
 /**
- * Sets the client id (UTF-8). Set it together with the client secret; setting neither uses the
- * credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
- * RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored).
+ * Sets the client id (UTF-8). Set it together with the client secret or a client key; setting none
+ * of them uses the credentials chain. Default: the credentials chain. Environment:
+ * RAPIDATA_CLIENT_ID (with RAPIDATA_CLIENT_SECRET or RAPIDATA_CLIENT_KEY_FILE, as a pair; a lone
+ * half is ignored).
  * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value. The string
  * is copied. Not thread-safe on one `options`.
  */
@@ -416,6 +440,71 @@ enum RapidataStatus rapidata_options_set_client_id(struct RapidataOptions *optio
 enum RapidataStatus rapidata_options_set_client_secret(struct RapidataOptions *options,
                                                        const char *secret,
                                                        struct RapidataError **out_error);
+
+/**
+ * Sets a private key, as PEM text, to authenticate with instead of a client secret:
+ * private_key_jwt (RFC 7523), where each token request carries a fresh JWT signed with it and the
+ * key never leaves this process. PKCS#8 RSA (2048 to 4096 bits) or EC P-256 keys, PKCS#1 RSA and
+ * SEC1 EC too; set it together with the client id. The library keeps the parsed key, not the text:
+ * the caller may wipe its copy right after. The last call of this or the client key file setter
+ * wins. Default: none.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or text without exactly one
+ * usable private key (encrypted, public only, RSA under 2048 bits, a curve other than P-256). Not
+ * thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_client_key(struct RapidataOptions *options,
+                                                    const char *pem,
+                                                    struct RapidataError **out_error);
+
+/**
+ * Sets a PEM file holding the private key to authenticate with instead of a client secret
+ * (private_key_jwt; see the client key). The file is read when the client is created, which fails
+ * with CONFIG naming it if it is missing, malformed, or open to group or others (it must be mode
+ * 0600 or 0400). The last call of this or the client key setter wins. Default: none. Environment:
+ * RAPIDATA_CLIENT_KEY_FILE (with RAPIDATA_CLIENT_ID, as a pair, in place of
+ * RAPIDATA_CLIENT_SECRET).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. The string
+ * is copied. Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_client_key_file(struct RapidataOptions *options,
+                                                         const char *path,
+                                                         struct RapidataError **out_error);
+
+/**
+ * Sets the `kid` header of client assertions: which of the keys registered for the client signed
+ * it. Needed by servers that hold several keys per client. Default: none: no kid header. Unset,
+ * the environment variable RAPIDATA_CLIENT_KEY_ID sets it.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value or control
+ * characters. The string is copied. Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_client_key_id(struct RapidataOptions *options,
+                                                       const char *key_id,
+                                                       struct RapidataError **out_error);
+
+/**
+ * Sets the signature algorithm of client assertions: RS256 or PS256 with an RSA key, ES256 with an
+ * EC key. A key that cannot sign with it makes creating the client fail with CONFIG. Default: from
+ * the key: RS256 for RSA, ES256 for EC. Unset, the environment variable
+ * RAPIDATA_CLIENT_KEY_ALGORITHM sets it.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown algorithm. The value is a
+ * `RapidataSigningAlgorithm`, passed as an integer so that an unknown value is an error, not
+ * undefined behaviour. Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_client_key_algorithm(struct RapidataOptions *options,
+                                                              uint32_t algorithm,
+                                                              struct RapidataError **out_error);
+
+/**
+ * Sets the `aud` claim of client assertions. Some servers want their issuer here rather than the
+ * token endpoint, compared exactly: `https://auth.example.com/` with its trailing slash if that is
+ * how its discovery document spells it. Default: the token endpoint URL. Unset, the environment
+ * variable RAPIDATA_ASSERTION_AUDIENCE sets it.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value or control
+ * characters. The string is copied. Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_assertion_audience(struct RapidataOptions *options,
+                                                            const char *audience,
+                                                            struct RapidataError **out_error);
 
 /**
  * Sets the authorization server's issuer URL, e.g. `https://auth.rapidata.ai`. Must be https, or
@@ -461,6 +550,44 @@ enum RapidataStatus rapidata_options_set_scope(struct RapidataOptions *options,
                                                struct RapidataError **out_error);
 
 /**
+ * Sets the `audience` parameter of token requests: the API a token is for, on servers that ask for
+ * it this way (Auth0 style; RFC 8707 servers take a resource). Default: none: not sent. Unset, the
+ * environment variable RAPIDATA_AUDIENCE sets it.
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value or control
+ * characters. The string is copied. Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_audience(struct RapidataOptions *options,
+                                                  const char *audience,
+                                                  struct RapidataError **out_error);
+
+/**
+ * Adds a `resource` parameter (RFC 8707: the API the token is for) to token requests. Each call
+ * adds one; many servers accept only one. Default: none. Environment: RAPIDATA_RESOURCE
+ * (space-separated URIs, used when the program adds none).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or a value that is not an
+ * absolute URI, has a fragment, or was added before. The string is copied. Not thread-safe on one
+ * `options`.
+ */
+enum RapidataStatus rapidata_options_add_resource(struct RapidataOptions *options,
+                                                  const char *resource,
+                                                  struct RapidataError **out_error);
+
+/**
+ * Adds a parameter to every token request, for servers that need more than the standard ones (what
+ * golang.org/x/oauth2 calls EndpointParams). Names the library sends itself or has an option for
+ * are refused. Default: none. Environment: RAPIDATA_EXTRA_PARAMS (form-encoded
+ * `name=value&name2=value2`, used when the program adds none).
+ * Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty name, a name with
+ * control characters, a name added before, or a reserved name (grant_type, scope, client_id,
+ * client_secret, client_assertion, client_assertion_type, audience, resource). The string is
+ * copied. Not thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_add_extra_param(struct RapidataOptions *options,
+                                                     const char *name,
+                                                     const char *value,
+                                                     struct RapidataError **out_error);
+
+/**
  * Sets a PEM file whose certificates replace the built-in trust roots (with trust SYSTEM they add
  * to the system's). It is read when the client is created: an unreadable or empty file makes that
  * fail with CONFIG. Default: none: the built-in roots. Unset, the environment variable
@@ -484,9 +611,11 @@ enum RapidataStatus rapidata_options_set_credentials_file(struct RapidataOptions
                                                           struct RapidataError **out_error);
 
 /**
- * Sets how the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK does)
- * or the id and secret in the form body. Default: client_secret_basic. Unset, the environment
- * variable RAPIDATA_AUTH_METHOD sets it.
+ * Sets how the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK does),
+ * the id and secret in the form body, or private_key_jwt, which a client key selects by itself. A
+ * method that does not fit the credentials (a secret with private_key_jwt, a key with the others)
+ * makes creating the client fail with CONFIG. Default: client_secret_basic; private_key_jwt with a
+ * client key. Unset, the environment variable RAPIDATA_AUTH_METHOD sets it.
  * Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown method. The value is a
  * `RapidataAuthMethod`, passed as an integer so that an unknown value is an error, not undefined
  * behaviour. Not thread-safe on one `options`.

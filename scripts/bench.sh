@@ -63,7 +63,14 @@ echo "=== 3. thundering herd"
 "$work/herd"
 echo "=== 4. fetch cost"
 n=$([ -n "$quick" ] && echo 10 || echo 300)
+# Keys for private_key_jwt: fetches that sign an assertion each, and the signing alone.
+rm -f "$work/ec.pem" "$work/rsa.pem"
+(umask 077
+ openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/ec.pem"
+ openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/rsa.pem")
+export BENCH_EC_KEY="$work/ec.pem" BENCH_RSA_KEY="$work/rsa.pem"
 "$work/fetch_cost"
+cargo bench --locked --bench assertion_sign
 "$root/target/bench-venv/bin/python" -W ignore bench/py/fetch_cost.py "$BENCH_HTTPS/token/fetch-cost-py?size=1024" "$BENCH_CA" "$n" "$BENCH_RESULTS"
 "$work/fetchcost" -url "$BENCH_HTTPS/token/fetch-cost-go?size=1024" -ca "$BENCH_CA" -n "$n" -results "$BENCH_RESULTS"
 echo "=== 5. bindings"

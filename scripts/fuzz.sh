@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read untrusted input (token responses, discovery documents,
-# credentials files) with cargo-fuzz: FUZZ_SECONDS per target (default 60). Needs a nightly
+# credentials files, client keys) with cargo-fuzz: FUZZ_SECONDS per target (default 60). Needs a nightly
 # toolchain (`rustup toolchain install nightly`) and `cargo install cargo-fuzz`. The committed
 # seeds in fuzz/corpus/<target>/ stay small; what the fuzzer grows goes to fuzz/corpus-work/
 # (ignored). Crashes land in fuzz/artifacts/<target>/: add each as a seed once fixed, so
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-targets=${*:-token_response discovery_document credentials_file}
+targets=${*:-token_response discovery_document credentials_file client_key}
 status=0
 for t in $targets; do
   echo "=== fuzz $t for ${secs}s"

@@ -40,6 +40,28 @@ pub fn credentials_file(bytes: &[u8], issuer: &str) {
     }
 }
 
+/// Client key reader (PEM, then PKCS#8, PKCS#1 or SEC1 DER): never panics; a key it accepts
+/// has a 43-character thumbprint, a public JWK that is JSON without private members, and signs;
+/// a refusal is a short printable reason that quotes nothing of the input's base64.
+pub fn client_key(bytes: &[u8]) {
+    match crate::fetch::ClientKey::parse(bytes) {
+        Ok(key) => {
+            assert_eq!(key.thumbprint().len(), 43);
+            let alg = key.default_algorithm();
+            let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk(alg, Some("k\"1"))).expect("the JWK is JSON");
+            assert!(jwk.get("d").is_none() && jwk.get("p").is_none(), "a public JWK");
+            assert!(key.sign(alg, b"message").is_ok());
+        }
+        Err(why) => {
+            assert!(why.len() < 300 && !why.chars().any(char::is_control), "{why:?}");
+            let text = String::from_utf8_lossy(bytes);
+            for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/')).filter(|w| w.len() >= 16) {
+                assert!(!why.contains(word), "the reason quotes the input: {why}");
+            }
+        }
+    }
+}
+
 /// `Retry-After` parser: never panics, and a date is never read as a wait longer than it says.
 pub fn retry_after(value: &[u8]) {
     if let Ok(v) = std::str::from_utf8(value) {

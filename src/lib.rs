@@ -27,7 +27,7 @@ pub mod fuzzing;
 
 pub use cache::CachedToken;
 pub use client::Client;
-pub use fetch::{AuthMethod, ClockSkew, Diagnostics, EndpointSource, ProxySetting, RetryPolicy, TokenExchange, Trust};
+pub use fetch::{AuthMethod, ClientKey, ClockSkew, Diagnostics, EndpointSource, ProxySetting, RetryPolicy, SigningAlgorithm, TokenExchange, Trust};
 pub use options::{ClientOptions, Config, CredentialSource, Credentials};
 pub use token::AccessToken;
 pub use util::counters::Stats;
@@ -42,6 +42,18 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// (what `raptoken maintain` keeps fresh; readers use `RAPIDATA_TOKEN_FILE`).
 pub fn write_token_file(path: &std::path::Path, token: &AccessToken) -> Result<()> {
     sources::token_file::write(path, token)
+}
+
+/// Writes a new EC P-256 private key (PKCS#8 PEM) to `path` with mode 0600, never replacing an
+/// existing file, and returns it: what `raptoken keygen` does. Register its
+/// [`ClientKey::public_jwk`] with the authorization server, then use `path` as the client key file.
+pub fn write_client_key(path: &std::path::Path) -> Result<ClientKey> {
+    let (key, pem) = ClientKey::generate()?;
+    util::files::write_new(path, pem.as_bytes()).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::config(format!("the client key file {} exists already; remove it or choose another path", path.display())),
+        _ => Error::config(format!("cannot write the client key file {}: {e}", path.display())),
+    })?;
+    Ok(key)
 }
 
 /// Installs (or with `None` removes) the function that receives the shared caches' diagnostics
@@ -73,4 +85,17 @@ pub mod internals {
     pub use crate::token::Fetched;
     pub use crate::util::counters::StripedCounter;
     pub use crate::util::timefmt::{civil_from_unix, iso8601, unix_seconds};
+
+    /// One client assertion as a token request signs it, issued at `iat`, for `audience` (the
+    /// benchmarks time this; the tests send expired and replayed ones).
+    pub fn client_assertion(
+        key: &crate::ClientKey,
+        algorithm: crate::SigningAlgorithm,
+        client_id: &str,
+        audience: &str,
+        iat: std::time::SystemTime,
+    ) -> crate::Result<String> {
+        let signer = crate::fetch::AssertionSigner { key: key.clone(), algorithm, key_id: None, audience: None };
+        Ok(signer.sign(client_id, audience, iat)?.expose().to_string())
+    }
 }

@@ -107,9 +107,19 @@ fn with<'a>(mut env: Vec<(&'a str, &'a str)>, more: &[(&'a str, &'a str)]) -> Ve
     env
 }
 
-/// A token-like word (a long unbroken run of token characters) anywhere in `text`.
+/// A token-like word (a long unbroken run of token characters) anywhere in `text`, other than a
+/// key's public JWK thumbprint, which `check` shows on purpose.
 fn has_token_like_word(text: &str) -> bool {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).any(|w| w.len() >= 30)
+    let mut words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).peekable();
+    while let Some(w) = words.next() {
+        if w == "thumbprint" {
+            words.next_if(|next| next.is_empty());
+            words.next();
+        } else if w.len() >= 30 {
+            return true;
+        }
+    }
+    false
 }
 
 fn assert_failure(out: &Out, code: i32, hint_words: &str, what: &str) {
@@ -469,4 +479,75 @@ fn shared_cache_lets_repeated_runs_reuse_one_token() {
     assert!(out.stdout.contains("taken from the shared cache"), "{}", out.stdout);
     assert!(run(&["check"], &env, None).stdout.contains("shared cache:   off"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn keygen_then_a_secretless_client_with_its_key() {
+    let d = temp_dir("keygen");
+    let key = d.join("key.pem");
+    let out = run(&["keygen", "--out", key.to_str().unwrap(), "--client-key-id", "cli-1"], &[], None);
+    assert_eq!(out.code, 0, "{}", out.all());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(!out.all().contains(&body[..30]), "keygen printed the private key");
+    // stdout is the public JWK alone, ready to register.
+    let jwk: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!((jwk["kty"].as_str(), jwk["kid"].as_str(), jwk["alg"].as_str()), (Some("EC"), Some("cli-1"), Some("ES256")));
+    assert!(jwk.get("d").is_none());
+    let thumbprint = raptoken::ClientKey::from_pem(&pem).unwrap().thumbprint().to_string();
+    assert!(out.stderr.contains(&thumbprint) && out.stderr.contains("--client-key-file"), "{}", out.stderr);
+    common::register_jwt_client("cli-jwt", &[out.stdout.trim()], serde_json::Value::Null);
+
+    // Never over an existing key.
+    let again = run(&["keygen", "--out", key.to_str().unwrap()], &[], None);
+    assert_failure(&again, 14, "never replaces", "keygen over a key");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), pem);
+    let jwks = run(&["keygen", "--out", d.join("k2.pem").to_str().unwrap(), "--jwks"], &[], None);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&jwks.stdout).unwrap()["keys"][0]["kty"], "EC");
+
+    let server_env = [("RAPIDATA_ISSUER", server().issuer.as_str()), ("RAPIDATA_CA_FILE", server().ca_file.as_str())];
+    let flags = ["--client-id", "cli-jwt", "--client-key-file", key.to_str().unwrap(), "--client-key-id", "cli-1"];
+    let out = run(&[&["token"], &flags[..]].concat(), &server_env, None);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(api_accepts(out.stdout.trim()));
+
+    let out = run(&[&["check"], &flags[..]].concat(), &server_env, None);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let line = |label: &str| out.stdout.lines().find(|l| l.starts_with(&format!("{label}:"))).unwrap_or_default().to_string();
+    assert!(line("credentials").contains("the key is never shown"), "{}", out.stdout);
+    assert!(line("auth method").ends_with("private_key_jwt"), "{}", out.stdout);
+    assert!(line("client key").contains(&format!("EC P-256 from {}, JWK thumbprint {thumbprint}", key.display())), "{}", out.stdout);
+    assert!(line("assertion").contains("ES256 JWT for 60 s, kid cli-1, aud the token endpoint"), "{}", out.stdout);
+    assert!(line("verdict").contains("OK"), "{}", out.stdout);
+    assert!(!has_token_like_word(&out.stdout), "{}", out.stdout);
+
+    // The environment pair, with a resource and an audience from the environment too.
+    let resource = server().resources[0].as_str();
+    let env = with(
+        server_env.to_vec(),
+        &[
+            ("RAPIDATA_CLIENT_ID", "cli-jwt"),
+            ("RAPIDATA_CLIENT_KEY_FILE", key.to_str().unwrap()),
+            ("RAPIDATA_CLIENT_KEY_ID", "cli-1"),
+            ("RAPIDATA_RESOURCE", resource),
+            ("RAPIDATA_AUDIENCE", "https://aud.example.test/"),
+        ],
+    );
+    let out = run(&["check"], &env, None);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_KEY_FILE"), "{}", out.stdout);
+    assert!(out.stdout.contains(&format!("parameters:     audience https://aud.example.test/; resource {resource}")), "{}", out.stdout);
+    let last = common::requests("cli-jwt").pop().unwrap();
+    assert_eq!(last["params"]["resource"], serde_json::json!([resource]));
+
+    // A key file others can read: CONFIG, naming the file and the fix.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_both_fail(&flags, &server_env, 14, "chmod 600");
+    // A key the server does not know: OAUTH, with a hint about keys.
+    let other = d.join("other.pem");
+    assert_eq!(run(&["keygen", "--out", other.to_str().unwrap()], &[], None).code, 0);
+    let flags = ["--client-id", "cli-jwt", "--client-key-file", other.to_str().unwrap()];
+    assert_both_fail(&flags, &server_env, 18, "register this key's public JWK");
 }

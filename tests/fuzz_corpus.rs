@@ -47,3 +47,10 @@ fn credentials_file_corpus() {
         assert!(std::panic::catch_unwind(|| raptoken::fuzzing::credentials_file(&data, "https://auth.rapidata.ai")).is_ok(), "{name}");
     }
 }
+
+#[test]
+fn client_key_corpus() {
+    for (name, data) in corpus("client_key") {
+        assert!(std::panic::catch_unwind(|| raptoken::fuzzing::client_key(&data)).is_ok(), "{name}");
+    }
+}

@@ -4,6 +4,8 @@
  * process, so its CPU is not counted), over HTTPS:
  *   - kept-alive: one client, the token dropped (rapidata_invalidate_token) before each fetch;
  *   - new connection: a fresh client per fetch (connection, TLS handshake, configuration).
+ * raptoken also fetches kept alive as a private_key_jwt client (BENCH_EC_KEY, BENCH_RSA_KEY):
+ * each fetch then signs a fresh assertion (the signing alone: benches/assertion_sign.rs).
  * Beside raptoken: libcurl (an easy handle reused / a new one per fetch; it does the HTTP only,
  * no JSON parsing) and the curl command (a process per fetch). Python authlib + httpx and Go's
  * clientcredentials are measured by bench/py/fetch_cost.py and bench/go/cmd/fetchcost.
@@ -31,8 +33,24 @@ static void report(const char *impl, const char *mode, int n, cost_t c) {
        mode, n, cpu_us, wall_us);
 }
 
-static cost_t raptoken_keepalive(const char *url, int n) {
-  RapidataClient *c = make_client(url, -1, -1);
+/* A client that authenticates with the key in `key_file` (the bench server ignores how). */
+static RapidataClient *make_key_client(const char *url, const char *key_file) {
+  RapidataOptions *o = NULL;
+  RapidataClient *c = NULL;
+  RapidataError *e = NULL;
+  RapidataStatus s;
+  if ((s = rapidata_options_new(&o)) != RAPIDATA_STATUS_OK) die_status("options", s, NULL);
+  if ((s = rapidata_options_set_client_id(o, "bench-client", &e)) != RAPIDATA_STATUS_OK ||
+      (s = rapidata_options_set_client_key_file(o, key_file, &e)) != RAPIDATA_STATUS_OK ||
+      (s = rapidata_options_set_token_endpoint(o, url, &e)) != RAPIDATA_STATUS_OK ||
+      (s = rapidata_options_set_ca_file(o, need_env("BENCH_CA"), &e)) != RAPIDATA_STATUS_OK ||
+      (s = rapidata_client_new_with_options(o, &c, &e)) != RAPIDATA_STATUS_OK)
+    die_status("key client", s, e);
+  rapidata_options_free(o);
+  return c;
+}
+
+static cost_t raptoken_keepalive_with(RapidataClient *c, int n) {
   char buf[4096];
   get_token_or_die(c, buf, sizeof buf);
   uint64_t cpu0 = cpu_ns(RUSAGE_SELF), t0 = now_ns();
@@ -45,6 +63,8 @@ static cost_t raptoken_keepalive(const char *url, int n) {
   rapidata_free(c);
   return r;
 }
+
+static cost_t raptoken_keepalive(const char *url, int n) { return raptoken_keepalive_with(make_client(url, -1, -1), n); }
 
 static cost_t raptoken_new(const char *url, int n) {
   char buf[4096];
@@ -137,6 +157,15 @@ int main(void) {
   printf("fetch cost over HTTPS (1 KB token), client CPU and wall time per fetch\n");
   report("raptoken", "kept-alive", n, raptoken_keepalive(url, n));
   report("raptoken", "new connection", n, raptoken_new(url, n));
+  /* private_key_jwt: the same kept-alive fetch, signing an assertion each time. */
+  const char *keys[][2] = {{"ES256", "BENCH_EC_KEY"}, {"RS256", "BENCH_RSA_KEY"}};
+  for (int i = 0; i < 2; i++) {
+    cost_t c = raptoken_keepalive_with(make_key_client(url, need_env(keys[i][1])), n);
+    double cpu_us = (double)c.cpu / n / 1000.0, wall_us = (double)c.wall / n / 1000.0;
+    printf("  %-22s %-14s %9.1f us CPU  %9.1f us wall  per fetch (%d fetches)\n", "raptoken, key", keys[i][0], cpu_us, wall_us, n);
+    emit("\"bench\":\"jwt_cost\",\"what\":\"fetch\",\"alg\":\"%s\",\"fetches\":%d,\"cpu_us\":%.2f,\"wall_us\":%.2f", keys[i][0], n,
+         cpu_us, wall_us);
+  }
 #ifdef HAVE_LIBCURL
   curl_global_init(CURL_GLOBAL_DEFAULT);
   report("libcurl (HTTP only)", "kept-alive", n, libcurl_run(url, n, 1));

@@ -21,15 +21,21 @@ const (
 
 	// `client_id` and `client_secret` in the request body.
 	ClientSecretPost AuthMethod = C.RAPIDATA_AUTH_METHOD_CLIENT_SECRET_POST
+
+	// A JWT signed with the client's private key (RFC 7523): set a client key. A client key selects
+	// this method by itself.
+	PrivateKeyJWT AuthMethod = C.RAPIDATA_AUTH_METHOD_PRIVATE_KEY_JWT
 )
 
-// String names the value, e.g. "ClientSecretPost".
+// String names the value, e.g. "PrivateKeyJWT".
 func (a AuthMethod) String() string {
 	switch a {
 	case ClientSecretBasic:
 		return "ClientSecretBasic"
 	case ClientSecretPost:
 		return "ClientSecretPost"
+	case PrivateKeyJWT:
+		return "PrivateKeyJWT"
 	}
 	return fmt.Sprintf("AuthMethod(%d)", uint32(a))
 }
@@ -64,6 +70,33 @@ func (l LogLevel) String() string {
 		return "DEBUG"
 	}
 	return fmt.Sprintf("LogLevel(%d)", uint32(l))
+}
+
+// SigningAlgorithm is RapidataSigningAlgorithm of the C API: values for `WithClientKeyAlgorithm`.
+type SigningAlgorithm uint32
+
+const (
+	// RSASSA-PKCS1-v1_5 with SHA-256, for RSA keys. The default for them.
+	RS256 SigningAlgorithm = C.RAPIDATA_SIGNING_ALGORITHM_RS256
+
+	// RSASSA-PSS with SHA-256, for RSA keys.
+	PS256 SigningAlgorithm = C.RAPIDATA_SIGNING_ALGORITHM_PS256
+
+	// ECDSA with P-256 and SHA-256, for EC keys (the only choice for them).
+	ES256 SigningAlgorithm = C.RAPIDATA_SIGNING_ALGORITHM_ES256
+)
+
+// String names the value, e.g. "ES256".
+func (s SigningAlgorithm) String() string {
+	switch s {
+	case RS256:
+		return "RS256"
+	case PS256:
+		return "PS256"
+	case ES256:
+		return "ES256"
+	}
+	return fmt.Sprintf("SigningAlgorithm(%d)", uint32(s))
 }
 
 // Status is RapidataStatus of the C API: status of every fallible call. Values are stable: a value

@@ -23,9 +23,10 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("RAPTOKEN_TEST_ISSUER") == "" {
 		script, _ := filepath.Abs("../../testing/with-oidc-server.sh")
+		jwtClients, _ := filepath.Abs("../../testing/with-jwt-clients.sh")
 		if os.Getenv("RAPTOKEN_GO_REEXEC") == "" {
 			if _, err := os.Stat(script); err == nil {
-				cmd := exec.Command(script, os.Args...)
+				cmd := exec.Command(script, append([]string{jwtClients}, os.Args...)...)
 				cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 				cmd.Env = append(os.Environ(), "RAPTOKEN_GO_REEXEC=1")
 				err := cmd.Run()
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 		fmt.Fprintln(os.Stderr, "raptoken: these tests need the test OIDC server; run them as\n"+
-			"  testing/with-oidc-server.sh go test ./...   (from bindings/go: ../../testing/with-oidc-server.sh)")
+			"  testing/with-oidc-server.sh testing/with-jwt-clients.sh go test ./...   (from bindings/go: ../../testing/...)")
 		os.Exit(1)
 	}
 	os.Exit(m.Run())

@@ -65,11 +65,30 @@ func uint32Arg(n int, what string) (uint32, error) {
 // file. The library keeps its own copy of the secret and wipes it on Close; the C copy this
 // binding makes on the way is wiped at once.
 func WithClientCredentials(clientID, clientSecret string) Option {
-	id, secret := withClientID(clientID), withClientSecret(clientSecret)
+	return both(withClientID(clientID), withClientSecret(clientSecret))
+}
+
+// WithClientKey sets the client id and the private key, as PEM text, it authenticates with
+// instead of a secret: private_key_jwt (RFC 7523). Each token request then carries a fresh JWT
+// signed with the key, which never leaves the process. PKCS#8 RSA (2048 to 4096 bits) or EC
+// P-256, PKCS#1 RSA and SEC1 EC too; a PEM the library cannot use is refused at once
+// (ErrInvalidArgument). The C copy of the PEM this binding makes is wiped at once.
+func WithClientKey(clientID, pem string) Option {
+	return both(withClientID(clientID), withClientKey(pem))
+}
+
+// WithClientKeyFile sets the client id and the PEM file holding its private key
+// (private_key_jwt, as WithClientKey). The file is read by New, which fails with ErrConfig
+// naming it if it is missing, malformed or open to group or others (chmod 600).
+func WithClientKeyFile(clientID, path string) Option {
+	return both(withClientID(clientID), withClientKeyFile(path))
+}
+
+func both(first, second Option) Option {
 	return func(b *builder) error {
-		if err := id(b); err != nil {
+		if err := first(b); err != nil {
 			return err
 		}
-		return secret(b)
+		return second(b)
 	}
 }

@@ -9,9 +9,10 @@ import "C"
 
 import "time"
 
-// withClientID sets the client id (UTF-8). Set it together with the client secret; setting neither
-// uses the credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
-// RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored).
+// withClientID sets the client id (UTF-8). Set it together with the client secret or a client key;
+// setting none of them uses the credentials chain. Default: the credentials chain. Environment:
+// RAPIDATA_CLIENT_ID (with RAPIDATA_CLIENT_SECRET or RAPIDATA_CLIENT_KEY_FILE, as a pair; a lone
+// half is ignored).
 func withClientID(clientID string) Option {
 	return func(b *builder) error {
 		clientIDC, err := cString(clientID, "client id")
@@ -39,6 +40,91 @@ func withClientSecret(secret string) Option {
 		defer wipeCString(secretC)
 		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
 			return C.rapidata_options_set_client_secret(opts, secretC, e)
+		})
+	}
+}
+
+// withClientKey sets a private key, as PEM text, to authenticate with instead of a client secret:
+// private_key_jwt (RFC 7523), where each token request carries a fresh JWT signed with it and the
+// key never leaves this process. PKCS#8 RSA (2048 to 4096 bits) or EC P-256 keys, PKCS#1 RSA and
+// SEC1 EC too; set it together with the client id. The library keeps the parsed key, not the text:
+// the caller may wipe its copy right after. The last call of this or the client key file setter
+// wins. Default: none.
+//
+// The C copy this binding makes is wiped after the call.
+func withClientKey(pem string) Option {
+	return func(b *builder) error {
+		pemC, err := cString(pem, "client key")
+		if err != nil {
+			return err
+		}
+		defer wipeCString(pemC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_client_key(opts, pemC, e)
+		})
+	}
+}
+
+// withClientKeyFile sets a PEM file holding the private key to authenticate with instead of a
+// client secret (private_key_jwt; see the client key). The file is read when the client is created,
+// which fails with CONFIG naming it if it is missing, malformed, or open to group or others (it
+// must be mode 0600 or 0400). The last call of this or the client key setter wins. Default: none.
+// Environment: RAPIDATA_CLIENT_KEY_FILE (with RAPIDATA_CLIENT_ID, as a pair, in place of
+// RAPIDATA_CLIENT_SECRET).
+func withClientKeyFile(path string) Option {
+	return func(b *builder) error {
+		pathC, err := cString(path, "client key file")
+		if err != nil {
+			return err
+		}
+		defer freeCString(pathC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_client_key_file(opts, pathC, e)
+		})
+	}
+}
+
+// WithClientKeyID sets the `kid` header of client assertions: which of the keys registered for the
+// client signed it. Needed by servers that hold several keys per client. Default: none: no kid
+// header. Unset, the environment variable RAPIDATA_CLIENT_KEY_ID sets it.
+func WithClientKeyID(keyID string) Option {
+	return func(b *builder) error {
+		keyIDC, err := cString(keyID, "client key id")
+		if err != nil {
+			return err
+		}
+		defer freeCString(keyIDC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_client_key_id(opts, keyIDC, e)
+		})
+	}
+}
+
+// WithClientKeyAlgorithm sets the signature algorithm of client assertions: RS256 or PS256 with an
+// RSA key, ES256 with an EC key. A key that cannot sign with it makes creating the client fail with
+// CONFIG. Default: from the key: RS256 for RSA, ES256 for EC. Unset, the environment variable
+// RAPIDATA_CLIENT_KEY_ALGORITHM sets it.
+func WithClientKeyAlgorithm(algorithm SigningAlgorithm) Option {
+	return func(b *builder) error {
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_client_key_algorithm(opts, C.uint32_t(algorithm), e)
+		})
+	}
+}
+
+// WithAssertionAudience sets the `aud` claim of client assertions. Some servers want their issuer
+// here rather than the token endpoint, compared exactly: `https://auth.example.com/` with its
+// trailing slash if that is how its discovery document spells it. Default: the token endpoint URL.
+// Unset, the environment variable RAPIDATA_ASSERTION_AUDIENCE sets it.
+func WithAssertionAudience(audience string) Option {
+	return func(b *builder) error {
+		audienceC, err := cString(audience, "assertion audience")
+		if err != nil {
+			return err
+		}
+		defer freeCString(audienceC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_assertion_audience(opts, audienceC, e)
 		})
 	}
 }
@@ -108,6 +194,60 @@ func WithScope(scope string) Option {
 	}
 }
 
+// WithAudience sets the `audience` parameter of token requests: the API a token is for, on servers
+// that ask for it this way (Auth0 style; RFC 8707 servers take a resource). Default: none: not
+// sent. Unset, the environment variable RAPIDATA_AUDIENCE sets it.
+func WithAudience(audience string) Option {
+	return func(b *builder) error {
+		audienceC, err := cString(audience, "audience")
+		if err != nil {
+			return err
+		}
+		defer freeCString(audienceC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_audience(opts, audienceC, e)
+		})
+	}
+}
+
+// WithResource adds a `resource` parameter (RFC 8707: the API the token is for) to token requests.
+// Each call adds one; many servers accept only one. Default: none. Environment: RAPIDATA_RESOURCE
+// (space-separated URIs, used when the program adds none).
+func WithResource(resource string) Option {
+	return func(b *builder) error {
+		resourceC, err := cString(resource, "resource")
+		if err != nil {
+			return err
+		}
+		defer freeCString(resourceC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_add_resource(opts, resourceC, e)
+		})
+	}
+}
+
+// WithExtraParam adds a parameter to every token request, for servers that need more than the
+// standard ones (what golang.org/x/oauth2 calls EndpointParams). Names the library sends itself or
+// has an option for are refused. Default: none. Environment: RAPIDATA_EXTRA_PARAMS (form-encoded
+// `name=value&name2=value2`, used when the program adds none).
+func WithExtraParam(name, value string) Option {
+	return func(b *builder) error {
+		nameC, err := cString(name, "extra param name")
+		if err != nil {
+			return err
+		}
+		defer freeCString(nameC)
+		valueC, err := cString(value, "extra param value")
+		if err != nil {
+			return err
+		}
+		defer freeCString(valueC)
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_add_extra_param(opts, nameC, valueC, e)
+		})
+	}
+}
+
 // WithCAFile sets a PEM file whose certificates replace the built-in trust roots (with trust SYSTEM
 // they add to the system's). It is read when the client is created: an unreadable or empty file
 // makes that fail with CONFIG. Default: none: the built-in roots. Unset, the environment variable
@@ -142,8 +282,10 @@ func WithCredentialsFile(path string) Option {
 }
 
 // WithAuthMethod sets how the client authenticates at the token endpoint: HTTP Basic (what
-// Rapidata's SDK does) or the id and secret in the form body. Default: client_secret_basic. Unset,
-// the environment variable RAPIDATA_AUTH_METHOD sets it.
+// Rapidata's SDK does), the id and secret in the form body, or private_key_jwt, which a client key
+// selects by itself. A method that does not fit the credentials (a secret with private_key_jwt, a
+// key with the others) makes creating the client fail with CONFIG. Default: client_secret_basic;
+// private_key_jwt with a client key. Unset, the environment variable RAPIDATA_AUTH_METHOD sets it.
 func WithAuthMethod(method AuthMethod) Option {
 	return func(b *builder) error {
 		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {

@@ -7,8 +7,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 cargo build --locked --release --features fleet --lib
-# The OIDC test server, and a Redis for the fleet cache test (RAPTOKEN_TEST_REDIS_URL).
-with_server=("$root/testing/with-oidc-server.sh" "$root/testing/with-redis.sh")
+# The OIDC test server with private_key_jwt clients registered (testing/with-jwt-clients.sh), and a
+# Redis for the fleet cache test (RAPTOKEN_TEST_REDIS_URL).
+with_server=("$root/testing/with-oidc-server.sh" "$root/testing/with-jwt-clients.sh" "$root/testing/with-redis.sh")
 
 cd "$root/bindings/go"
 # The library changes under a Go build cache that does not look at libraptoken.a's contents:

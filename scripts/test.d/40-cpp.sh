@@ -92,13 +92,13 @@ cmake -S examples/cpp -B "$tmp/example-cpp" -G Ninja -DCMAKE_PREFIX_PATH="$prefi
 cmake --build "$tmp/example-cpp" >/dev/null
 
 echo "--- tests (g++)"
-testing/with-oidc-server.sh testing/with-redis.sh ctest --test-dir "$out/gcc" -j "$jobs" --output-on-failure
+testing/with-oidc-server.sh testing/with-jwt-clients.sh testing/with-redis.sh ctest --test-dir "$out/gcc" -j "$jobs" --output-on-failure
 
 echo "--- tests (clang++, -fsanitize=address,undefined, leak detection on)"
 # A sanitizer report fails the test (UBSan aborts, LeakSanitizer exits non-zero at exit).
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  testing/with-oidc-server.sh testing/with-redis.sh ctest --test-dir "$out/asan" -j "$jobs" --output-on-failure
+  testing/with-oidc-server.sh testing/with-jwt-clients.sh testing/with-redis.sh ctest --test-dir "$out/asan" -j "$jobs" --output-on-failure
 
 echo "--- installed package, pkg-config, examples, benchmark"
 testing/with-oidc-server.sh bash "$cpp/tests/run_installed.sh" "$tmp/consumer-installed/bin" \

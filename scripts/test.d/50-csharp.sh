@@ -68,7 +68,7 @@ EOF
   cc -shared -fPIC -O2 -Wall -Werror -Iinclude -o "$out/libraptoken_cs_native_thread.so" \
     $cs/testing/native-thread.c -Ltarget/release -lraptoken -lpthread
 
-  exec testing/with-oidc-server.sh testing/with-redis.sh timeout 240 bash "$0" --with-server
+  exec testing/with-oidc-server.sh testing/with-jwt-clients.sh testing/with-redis.sh timeout 240 bash "$0" --with-server
 fi
 
 # --- with the OIDC test server up ------------------------------------------------------------

@@ -20,6 +20,8 @@ check "| hard expiry | 64 | 1 | 0 |"
 check "Python authlib"
 check "Go x/oauth2 clientcredentials"
 check "curl (process)"
+check "| ES256 | EC P-256 | "                  # private_key_jwt: signing and a fetch that signs
+check "| RS256 | RSA 2048-bit | "
 check "## 5. Bindings"
 check "| raptoken-context | "                 # Go: warm TokenContext
 check "| OS threads created | "                # Go: the cold-start burst, before and after

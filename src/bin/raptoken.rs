@@ -8,6 +8,8 @@ mod args;
 mod check;
 #[path = "raptoken/exit.rs"]
 mod exit;
+#[path = "raptoken/keygen.rs"]
+mod keygen;
 #[path = "raptoken/maintain.rs"]
 mod maintain;
 #[path = "raptoken/progress.rs"]
@@ -31,6 +33,10 @@ Usage:
   raptoken maintain --shared-cache-url URL [--once] [OPTIONS]
                                       keep the fleet's token in Redis/Valkey fresh, renewing
                                       before the fleet's processes would (RAPIDATA_SHARED_CACHE_URL)
+  raptoken keygen --out PATH [--client-key-id KID] [--jwks]
+                                      write a new EC P-256 private key to PATH (mode 0600) and
+                                      print its public JWK (--jwks: as a JWK set) to register
+                                      with the authorization server (private_key_jwt)
   raptoken help | --help | --version
 
 Examples:
@@ -41,12 +47,16 @@ Examples:
   pass show rapidata | raptoken token --client-id my-id --client-secret-stdin
   raptoken maintain --token-file /run/job/token.json &   # workers: RAPIDATA_TOKEN_FILE=/run/job/token.json
   RAPIDATA_SHARED_CACHE_URL=redis://:PASSWORD@redis:6379/0 raptoken check   # is the fleet cache there?
+  raptoken keygen --out ~/.config/rapidata/key.pem   # then register the JWK it prints, and:
+  raptoken token --client-id my-id --client-key-file ~/.config/rapidata/key.pem
   testing/oidc-server/start &                      # a local server: see its ready line, then
   raptoken check --issuer https://localhost:PORT --ca-file DIR/ca.pem \\
                  --client-id demo-client --client-secret-file <(echo demo-secret)
 
-Credentials, first found wins: --client-id with --client-secret-file or --client-secret-stdin;
-RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET; the credentials file of Rapidata's Python SDK.
+Credentials, first found wins: --client-id with --client-secret-file, --client-secret-stdin or
+--client-key-file; RAPIDATA_CLIENT_ID with RAPIDATA_CLIENT_SECRET or RAPIDATA_CLIENT_KEY_FILE;
+the credentials file of Rapidata's Python SDK. A key (private_key_jwt) replaces the secret: each
+token request carries a JWT signed with it, and the key itself never leaves the machine.
 There is no --client-secret VALUE on purpose: a command line is visible to every user of the
 machine (ps, /proc/PID/cmdline) and is kept in shell history.
 
@@ -55,6 +65,10 @@ Options:
   --client-secret-file PATH      read the secret from the first line of PATH
   --client-secret-stdin          read the secret from the first line of standard input
                                  (with neither: RAPIDATA_CLIENT_SECRET)
+  --client-key-file PATH         authenticate with the private key (PEM) in PATH instead of a
+                                 secret: private_key_jwt (RAPIDATA_CLIENT_KEY_FILE). PATH must
+                                 be readable by its owner only (chmod 600)
+  --out PATH, --jwks             keygen: where to write the key; print a JWK set, not one JWK
   --token-file PATH              RAPIDATA_TOKEN_FILE: use the ready token in PATH (written by
                                  raptoken maintain or Rapidata's SDK) instead of credentials
   --no-token-file                ignore RAPIDATA_TOKEN_FILE and exchange credentials
@@ -73,8 +87,9 @@ Exit status (10 + the library's RAPIDATA_STATUS_*):
    1  the output could not be written
    2  usage: unknown command or option, missing or malformed value
   11  INVALID_ARGUMENT  the library refused a value (e.g. an http:// issuer)
-  12  NO_CREDENTIALS    no client id and secret anywhere
-  14  CONFIG            unusable CA, credentials or secret file, environment variable, issuer mismatch
+  12  NO_CREDENTIALS    no client id and secret (or key) anywhere
+  14  CONFIG            unusable CA, credentials, secret or key file, environment variable, issuer
+                        mismatch, a key file that exists already (keygen)
   15  TRANSPORT         DNS, connection or TLS failure (e.g. an untrusted certificate)
   16  TIMEOUT           no answer in time
   17  HTTP              an HTTP error without an OAuth error (404, 429, 503, ...)
@@ -112,5 +127,6 @@ fn run() -> i32 {
         Command::Token => token::run(&cli),
         Command::Check => check::run(&cli),
         Command::Maintain => maintain::run(&cli),
+        Command::Keygen => keygen::run(&cli),
     }
 }

@@ -8,15 +8,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 
+mod assertion;
 pub(crate) mod diagnostics;
 mod discovery;
+mod key;
 pub(crate) mod network;
 mod oauth;
 mod resolver;
 pub(crate) mod retry;
 pub(crate) mod transport;
 
+pub(crate) use assertion::AssertionSigner;
 pub use diagnostics::{ClockSkew, Diagnostics, EndpointSource, TokenExchange};
+pub use key::{ClientKey, SigningAlgorithm};
+pub(crate) use key::MAX_PEM_BYTES;
 pub use network::{ProxySetting, Trust};
 pub use oauth::AuthMethod;
 pub(crate) use oauth::ClientAuth;
@@ -49,6 +54,8 @@ pub(crate) struct FetchConfig {
     pub token_endpoint: Option<String>,
     pub scope: String,
     pub auth: ClientAuth,
+    /// Parameters sent after the standard ones: audience, resources, extra parameters.
+    pub params: Vec<(String, String)>,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
 }
@@ -174,14 +181,14 @@ impl Fetcher {
     fn attempt(&self, limit: &Limit, counters: &Counters) -> Result<Fetched> {
         let endpoint = self.token_endpoint_by(limit, counters)?;
         let timeout = self.budget(limit)?;
-        let (body, authorization) = oauth::token_request(&self.cfg.auth, &self.cfg.scope);
+        let (body, authorization) = oauth::token_request(&self.cfg.auth, &self.cfg.scope, &self.cfg.params, &endpoint)?;
         self.log(LogLevel::Debug, || format!("token request to {endpoint} (timeout {} ms)", timeout.as_millis()));
         Counters::bump(&counters.token_requests);
         let sent_at = SystemTime::now();
         let resp = self.transport.post_form(&endpoint, authorization.as_deref().map(String::as_str), &body, timeout);
         self.diagnostics.token_exchange(&endpoint, sent_at, resp.as_ref().ok());
         let resp = resp.map_err(|e| self.timed_out(e, Some(&endpoint), timeout, limit))?;
-        let mut fetched = oauth::parse_response(resp.status, &resp.body).map_err(|e| {
+        let mut fetched = oauth::parse_token_response(self.cfg.auth.method, resp.status, &resp.body).map_err(|e| {
             let at = resp
                 .retry_after
                 .as_deref()

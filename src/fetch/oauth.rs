@@ -2,11 +2,12 @@
 //! the answer (§5.1 success, §5.2 error). Strict about what makes a token usable, lenient where
 //! real servers differ (`expires_in` as a string). Takes plain values, never the configuration.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use super::assertion::{AssertionSigner, ASSERTION_TYPE};
 use crate::token::{Fetched, DEFAULT_LIFETIME_WHEN_MISSING, MAX_LIFETIME};
 use crate::util::encoding::{base64, base64_into, form_body, form_urlencode, form_urlencode_into};
 use crate::util::error::{scrub, Error, ErrorKind, Result};
@@ -22,6 +23,8 @@ pub enum AuthMethod {
     ClientSecretBasic = 0,
     /// `client_id` and `client_secret` in the form body. What Rapidata's curl example shows.
     ClientSecretPost = 1,
+    /// A JWT signed with the client's private key (RFC 7523 §2.2): no shared secret at all.
+    PrivateKeyJwt = 2,
 }
 
 impl AuthMethod {
@@ -29,6 +32,7 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -36,6 +40,7 @@ impl AuthMethod {
         match s.trim().to_ascii_lowercase().as_str() {
             "client_secret_basic" | "basic" => Some(AuthMethod::ClientSecretBasic),
             "client_secret_post" | "post" => Some(AuthMethod::ClientSecretPost),
+            "private_key_jwt" | "jwt" => Some(AuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -46,8 +51,11 @@ impl AuthMethod {
 #[derive(Debug, Clone)]
 pub(crate) struct ClientAuth {
     pub client_id: String,
+    /// Empty with private_key_jwt.
     pub secret: Secret,
     pub method: AuthMethod,
+    /// Set with private_key_jwt (and only then).
+    pub assertion: Option<AssertionSigner>,
 }
 
 impl ClientAuth {
@@ -64,13 +72,21 @@ impl ClientAuth {
 }
 
 /// The client-credentials request: its form body and, for HTTP Basic, the Authorization
-/// header. Both may hold the secret, so both are wiped when dropped.
-pub(crate) fn token_request(auth: &ClientAuth, scope: &str) -> (Zeroizing<String>, Option<Zeroizing<String>>) {
+/// header. Both may hold the secret, so both are wiped when dropped. `params` (audience,
+/// resources, extra parameters) follow the standard ones; `endpoint` is the default audience of
+/// a client assertion.
+pub(crate) fn token_request(
+    auth: &ClientAuth,
+    scope: &str,
+    params: &[(String, String)],
+    endpoint: &str,
+) -> Result<(Zeroizing<String>, Option<Zeroizing<String>>)> {
     let secret = auth.secret.expose();
     let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
     if !scope.is_empty() {
         pairs.push(("scope", scope));
     }
+    let assertion;
     let authorization = match auth.method {
         AuthMethod::ClientSecretBasic => {
             // RFC 6749 §2.3.1: form-urlencode id and secret, then base64 "id:secret". Both
@@ -89,14 +105,25 @@ pub(crate) fn token_request(auth: &ClientAuth, scope: &str) -> (Zeroizing<String
             pairs.push(("client_secret", secret));
             None
         }
+        AuthMethod::PrivateKeyJwt => {
+            let signer = auth.assertion.as_ref().ok_or_else(|| Error::config("private_key_jwt needs a client key"))?;
+            assertion = signer.sign(&auth.client_id, endpoint, SystemTime::now())?;
+            // client_id is optional next to an assertion (RFC 7521 §4.2) but some servers
+            // (Microsoft Entra) require it.
+            pairs.push(("client_id", &auth.client_id));
+            pairs.push(("client_assertion_type", ASSERTION_TYPE));
+            pairs.push(("client_assertion", assertion.expose()));
+            None
+        }
     };
-    (Zeroizing::new(form_body(&pairs)), authorization)
+    pairs.extend(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Ok((Zeroizing::new(form_body(&pairs)), authorization))
 }
 
-/// Turns a response into a token or a typed error. `status` is the HTTP status.
-pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
+/// Turns a response into a token or a typed error, with hints for how `method` authenticates.
+pub(crate) fn parse_token_response(method: AuthMethod, status: u16, body: &[u8]) -> Result<Fetched> {
     let mut json: Option<Value> = std::str::from_utf8(body).ok().and_then(|t| serde_json::from_str(t).ok());
-    let result = parse_json(status, body, json.as_ref());
+    let result = parse_json(status, body, json.as_ref(), method);
     // The parsed tree holds a copy of the token: wipe it (serde_json's scratch buffers are
     // outside our reach).
     if let Some(Value::Object(map)) = json.as_mut() {
@@ -107,7 +134,12 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
     result
 }
 
-fn parse_json(status: u16, body: &[u8], json: Option<&Value>) -> Result<Fetched> {
+/// Turns a response into a token or a typed error. `status` is the HTTP status.
+pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Fetched> {
+    parse_token_response(AuthMethod::ClientSecretBasic, status, body)
+}
+
+fn parse_json(status: u16, body: &[u8], json: Option<&Value>, method: AuthMethod) -> Result<Fetched> {
     // An RFC 6749 §5.2 error document wins whatever the status (some servers send it with 200).
     if let Some(Value::Object(map)) = json {
         if let Some(code) = map.get("error") {
@@ -117,7 +149,7 @@ fn parse_json(status: u16, body: &[u8], json: Option<&Value>) -> Result<Fetched>
             if let Some(d) = &description {
                 msg.push_str(&format!(" - {d}"));
             }
-            if let Some(hint) = oauth_hint(&code, status) {
+            if let Some(hint) = oauth_hint(&code, status, method) {
                 msg.push_str(&format!(". {hint}"));
             }
             return Err(Error::new(ErrorKind::OAuth, msg).with_oauth(code, description).with_http_status(status));
@@ -180,12 +212,17 @@ fn bad(status: u16, what: &str) -> Error {
     Error::protocol(format!("the token endpoint's answer is not a valid token response: {what}")).with_http_status(status)
 }
 
-fn oauth_hint(code: &str, status: u16) -> Option<&'static str> {
+fn oauth_hint(code: &str, status: u16, method: AuthMethod) -> Option<&'static str> {
     Some(match code {
         // Keycloak answers a wrong secret with this too, as 401; other servers use 400.
         "unauthorized_client" if status == 401 => {
             "Check the client id and secret (some servers, e.g. Keycloak, answer a wrong secret this way), or this client may not \
              use the client credentials grant (enable its service account)"
+        }
+        "invalid_client" if method == AuthMethod::PrivateKeyJwt => {
+            "Check that the server has this client's public key (compare the JWK thumbprint `raptoken check` shows), \
+             the key id (kid) if the server holds several keys, the assertion audience (some servers want their issuer, \
+             with its trailing slash), and this machine's clock (assertions live 60 s)"
         }
         "invalid_client" => "Check the client id and secret (they may be revoked or stale; create new ones under Rapidata Settings > Tokens), and the auth method",
         "invalid_scope" => "Request only scopes this client is allowed (the default is 'openid roles email')",
@@ -247,6 +284,27 @@ mod tests {
         assert!(e.message().contains("Service"));
         let e = parse_response(302, b"").unwrap_err();
         assert!(e.message().contains("redirects are not followed"));
+    }
+
+    #[test]
+    fn private_key_jwt_requests_carry_a_fresh_assertion_and_the_parameters() {
+        let (key, _) = crate::fetch::ClientKey::generate().unwrap();
+        let signer = AssertionSigner { key, algorithm: crate::fetch::SigningAlgorithm::Es256, key_id: None, audience: None };
+        let auth = ClientAuth { client_id: "c 1".into(), secret: Secret::new(""), method: AuthMethod::PrivateKeyJwt, assertion: Some(signer) };
+        let params = [("resource".to_string(), "https://api/".to_string()), ("org".to_string(), "a&b".to_string())];
+        let (body, authorization) = token_request(&auth, "openid", &params, "https://t/token").unwrap();
+        assert!(authorization.is_none());
+        let names: Vec<&str> = body.split('&').map(|p| p.split('=').next().unwrap()).collect();
+        assert_eq!(names, ["grant_type", "scope", "client_id", "client_assertion_type", "client_assertion", "resource", "org"]);
+        assert!(body.contains("client_id=c+1&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&"));
+        assert!(body.ends_with("&resource=https%3A%2F%2Fapi%2F&org=a%26b"));
+        let (again, _) = token_request(&auth, "openid", &params, "https://t/token").unwrap();
+        assert_ne!(*body, *again, "every request signs a new assertion");
+        let no_key = ClientAuth { assertion: None, ..auth };
+        assert_eq!(token_request(&no_key, "", &[], "https://t").unwrap_err().kind(), ErrorKind::Config);
+        // A refused key gets a hint about keys, not secrets.
+        let e = parse_token_response(AuthMethod::PrivateKeyJwt, 401, br#"{"error":"invalid_client"}"#).unwrap_err();
+        assert!(e.message().contains("thumbprint") && !e.message().contains("secret"), "{}", e.message());
     }
 
     #[test]

@@ -45,7 +45,13 @@ pub(crate) fn invalid(message: impl Into<String>) -> Failure {
 /// Runs an ABI body: catches panics, maps failures to statuses, hands out the error object.
 #[inline]
 pub(crate) fn guard(out_error: *mut *mut RapidataError, body: impl FnOnce() -> FfiResult<()>) -> RapidataStatus {
-    let failure = match catch_unwind(AssertUnwindSafe(body)) {
+    finish(catch_unwind(AssertUnwindSafe(body)), out_error)
+}
+
+/// The part of [`guard`] that does not depend on the body: compiled once, not per ABI function.
+#[inline(never)]
+fn finish(result: std::thread::Result<FfiResult<()>>, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    let failure = match result {
         Ok(Ok(())) => return RapidataStatus::Ok,
         Ok(Err(f)) => f,
         Err(payload) => {

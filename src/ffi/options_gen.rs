@@ -10,9 +10,10 @@ use super::options::{ms, set, set_pair, set_text, RapidataOptions};
 use super::{RapidataError, RapidataStatus};
 use crate::options::{Applied, CValue};
 
-/// Sets the client id (UTF-8). Set it together with the client secret; setting neither uses the
-/// credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
-/// RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored).
+/// Sets the client id (UTF-8). Set it together with the client secret or a client key; setting none
+/// of them uses the credentials chain. Default: the credentials chain. Environment:
+/// RAPIDATA_CLIENT_ID (with RAPIDATA_CLIENT_SECRET or RAPIDATA_CLIENT_KEY_FILE, as a pair; a lone
+/// half is ignored).
 /// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value. The string
 /// is copied. Not thread-safe on one `options`.
 #[no_mangle]
@@ -28,6 +29,66 @@ pub extern "C" fn rapidata_options_set_client_id(options: *mut RapidataOptions, 
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_client_secret(options: *mut RapidataOptions, secret: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
     set_text(options, secret, "secret", out_error, |o, v| o.set_client_secret(v).applied())
+}
+
+/// Sets a private key, as PEM text, to authenticate with instead of a client secret:
+/// private_key_jwt (RFC 7523), where each token request carries a fresh JWT signed with it and the
+/// key never leaves this process. PKCS#8 RSA (2048 to 4096 bits) or EC P-256 keys, PKCS#1 RSA and
+/// SEC1 EC too; set it together with the client id. The library keeps the parsed key, not the text:
+/// the caller may wipe its copy right after. The last call of this or the client key file setter
+/// wins. Default: none.
+/// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or text without exactly one
+/// usable private key (encrypted, public only, RSA under 2048 bits, a curve other than P-256). Not
+/// thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_set_client_key(options: *mut RapidataOptions, pem: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set_text(options, pem, "pem", out_error, |o, v| o.set_client_key(v).applied())
+}
+
+/// Sets a PEM file holding the private key to authenticate with instead of a client secret
+/// (private_key_jwt; see the client key). The file is read when the client is created, which fails
+/// with CONFIG naming it if it is missing, malformed, or open to group or others (it must be mode
+/// 0600 or 0400). The last call of this or the client key setter wins. Default: none. Environment:
+/// RAPIDATA_CLIENT_KEY_FILE (with RAPIDATA_CLIENT_ID, as a pair, in place of
+/// RAPIDATA_CLIENT_SECRET).
+/// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty path. The string
+/// is copied. Not thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_set_client_key_file(options: *mut RapidataOptions, path: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set_text(options, path, "path", out_error, |o, v| o.set_client_key_file(v).applied())
+}
+
+/// Sets the `kid` header of client assertions: which of the keys registered for the client signed
+/// it. Needed by servers that hold several keys per client. Default: none: no kid header. Unset,
+/// the environment variable RAPIDATA_CLIENT_KEY_ID sets it.
+/// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value or control
+/// characters. The string is copied. Not thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_set_client_key_id(options: *mut RapidataOptions, key_id: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set_text(options, key_id, "key_id", out_error, |o, v| o.set_client_key_id(v).applied())
+}
+
+/// Sets the signature algorithm of client assertions: RS256 or PS256 with an RSA key, ES256 with an
+/// EC key. A key that cannot sign with it makes creating the client fail with CONFIG. Default: from
+/// the key: RS256 for RSA, ES256 for EC. Unset, the environment variable
+/// RAPIDATA_CLIENT_KEY_ALGORITHM sets it.
+/// Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown algorithm. The value is a
+/// `RapidataSigningAlgorithm`, passed as an integer so that an unknown value is an error, not
+/// undefined behaviour. Not thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_set_client_key_algorithm(options: *mut RapidataOptions, algorithm: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set(options, out_error, algorithm, |o, v| o.set_client_key_algorithm(crate::SigningAlgorithm::from_c(v)?).applied())
+}
+
+/// Sets the `aud` claim of client assertions. Some servers want their issuer here rather than the
+/// token endpoint, compared exactly: `https://auth.example.com/` with its trailing slash if that is
+/// how its discovery document spells it. Default: the token endpoint URL. Unset, the environment
+/// variable RAPIDATA_ASSERTION_AUDIENCE sets it.
+/// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value or control
+/// characters. The string is copied. Not thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_set_assertion_audience(options: *mut RapidataOptions, audience: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set_text(options, audience, "audience", out_error, |o, v| o.set_assertion_audience(v).applied())
 }
 
 /// Sets the authorization server's issuer URL, e.g. `https://auth.rapidata.ai`. Must be https, or
@@ -69,6 +130,40 @@ pub extern "C" fn rapidata_options_set_scope(options: *mut RapidataOptions, scop
     set_text(options, scope, "scope", out_error, |o, v| o.set_scope(v).applied())
 }
 
+/// Sets the `audience` parameter of token requests: the API a token is for, on servers that ask for
+/// it this way (Auth0 style; RFC 8707 servers take a resource). Default: none: not sent. Unset, the
+/// environment variable RAPIDATA_AUDIENCE sets it.
+/// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty value or control
+/// characters. The string is copied. Not thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_set_audience(options: *mut RapidataOptions, audience: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set_text(options, audience, "audience", out_error, |o, v| o.set_audience(v).applied())
+}
+
+/// Adds a `resource` parameter (RFC 8707: the API the token is for) to token requests. Each call
+/// adds one; many servers accept only one. Default: none. Environment: RAPIDATA_RESOURCE
+/// (space-separated URIs, used when the program adds none).
+/// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or a value that is not an
+/// absolute URI, has a fragment, or was added before. The string is copied. Not thread-safe on one
+/// `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_add_resource(options: *mut RapidataOptions, resource: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set_text(options, resource, "resource", out_error, |o, v| o.add_resource(v).applied())
+}
+
+/// Adds a parameter to every token request, for servers that need more than the standard ones (what
+/// golang.org/x/oauth2 calls EndpointParams). Names the library sends itself or has an option for
+/// are refused. Default: none. Environment: RAPIDATA_EXTRA_PARAMS (form-encoded
+/// `name=value&name2=value2`, used when the program adds none).
+/// Statuses: OK; INVALID_ARGUMENT for a NULL argument, invalid UTF-8 or an empty name, a name with
+/// control characters, a name added before, or a reserved name (grant_type, scope, client_id,
+/// client_secret, client_assertion, client_assertion_type, audience, resource). The string is
+/// copied. Not thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_add_extra_param(options: *mut RapidataOptions, name: *const c_char, value: *const c_char, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set_pair(options, (name, "name"), (value, "value"), out_error, |o, a, b| o.add_extra_param(a, b).applied())
+}
+
 /// Sets a PEM file whose certificates replace the built-in trust roots (with trust SYSTEM they add
 /// to the system's). It is read when the client is created: an unreadable or empty file makes that
 /// fail with CONFIG. Default: none: the built-in roots. Unset, the environment variable
@@ -90,15 +185,17 @@ pub extern "C" fn rapidata_options_set_credentials_file(options: *mut RapidataOp
     set_text(options, path, "path", out_error, |o, v| o.set_credentials_file(v).applied())
 }
 
-/// Sets how the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK does)
-/// or the id and secret in the form body. Default: client_secret_basic. Unset, the environment
-/// variable RAPIDATA_AUTH_METHOD sets it.
+/// Sets how the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK does),
+/// the id and secret in the form body, or private_key_jwt, which a client key selects by itself. A
+/// method that does not fit the credentials (a secret with private_key_jwt, a key with the others)
+/// makes creating the client fail with CONFIG. Default: client_secret_basic; private_key_jwt with a
+/// client key. Unset, the environment variable RAPIDATA_AUTH_METHOD sets it.
 /// Statuses: OK; INVALID_ARGUMENT for NULL options or an unknown method. The value is a
 /// `RapidataAuthMethod`, passed as an integer so that an unknown value is an error, not undefined
 /// behaviour. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_auth_method(options: *mut RapidataOptions, method: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_auth_method(crate::AuthMethod::from_c(method)?).applied())
+    set(options, out_error, method, |o, v| o.set_auth_method(crate::AuthMethod::from_c(v)?).applied())
 }
 
 /// Sets the TCP and TLS connect timeout. Default: 5 s.
@@ -106,7 +203,7 @@ pub extern "C" fn rapidata_options_set_auth_method(options: *mut RapidataOptions
 /// thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_connect_timeout_ms(options: *mut RapidataOptions, timeout_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_connect_timeout(ms(timeout_ms)).applied())
+    set(options, out_error, timeout_ms, |o, v| o.set_connect_timeout(ms(v)).applied())
 }
 
 /// Sets how long one HTTP request (discovery or token) may take in total, connecting included.
@@ -115,7 +212,7 @@ pub extern "C" fn rapidata_options_set_connect_timeout_ms(options: *mut Rapidata
 /// thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_request_timeout_ms(options: *mut RapidataOptions, timeout_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_request_timeout(ms(timeout_ms)).applied())
+    set(options, out_error, timeout_ms, |o, v| o.set_request_timeout(ms(v)).applied())
 }
 
 /// Sets the hard expiry margin: a token is not served once less than this remains. Capped at half
@@ -124,7 +221,7 @@ pub extern "C" fn rapidata_options_set_request_timeout_ms(options: *mut Rapidata
 /// on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_expiry_margin_ms(options: *mut RapidataOptions, margin_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_expiry_margin(ms(margin_ms)).applied())
+    set(options, out_error, margin_ms, |o, v| o.set_expiry_margin(ms(v)).applied())
 }
 
 /// Sets the refresh-ahead window: this long before the expiry margin, one caller renews the token
@@ -134,7 +231,7 @@ pub extern "C" fn rapidata_options_set_expiry_margin_ms(options: *mut RapidataOp
 /// on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_refresh_ahead_ms(options: *mut RapidataOptions, window_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_refresh_ahead(ms(window_ms)).applied())
+    set(options, out_error, window_ms, |o, v| o.set_refresh_ahead(ms(v)).applied())
 }
 
 /// Shares tokens with this user's other processes on this host (true: in the default directory) or
@@ -147,7 +244,7 @@ pub extern "C" fn rapidata_options_set_refresh_ahead_ms(options: *mut RapidataOp
 /// Statuses: OK; INVALID_ARGUMENT for NULL options. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_shared_cache(options: *mut RapidataOptions, enabled: bool, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_shared_cache(enabled).applied())
+    set(options, out_error, enabled, |o, v| o.set_shared_cache(v).applied())
 }
 
 /// Shares tokens with this user's other processes through files in this directory (a relative path
@@ -201,7 +298,7 @@ pub extern "C" fn rapidata_options_set_token_file(options: *mut RapidataOptions,
 /// one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_max_attempts(options: *mut RapidataOptions, attempts: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_max_attempts(attempts).applied())
+    set(options, out_error, attempts, |o, v| o.set_max_attempts(v).applied())
 }
 
 /// Sets the backoff between attempts: a random wait up to `base * 2^(n-1)`, at most `max` (full
@@ -211,7 +308,7 @@ pub extern "C" fn rapidata_options_set_max_attempts(options: *mut RapidataOption
 /// Durations are in milliseconds. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_retry_backoff_ms(options: *mut RapidataOptions, base_ms: u32, max_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_retry_backoff(ms(base_ms), ms(max_ms)).applied())
+    set(options, out_error, (base_ms, max_ms), |o, (a, b)| o.set_retry_backoff(ms(a), ms(b)).applied())
 }
 
 /// Sets the longest `Retry-After` honoured: a server asking for longer is called again after this.
@@ -220,7 +317,7 @@ pub extern "C" fn rapidata_options_set_retry_backoff_ms(options: *mut RapidataOp
 /// on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_max_retry_after_ms(options: *mut RapidataOptions, max_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_max_retry_after(ms(max_ms)).applied())
+    set(options, out_error, max_ms, |o, v| o.set_max_retry_after(ms(v)).applied())
 }
 
 /// Sets the overall deadline of one fetch: discovery, every attempt and the waits between them. A
@@ -230,7 +327,7 @@ pub extern "C" fn rapidata_options_set_max_retry_after_ms(options: *mut Rapidata
 /// thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_deadline_ms(options: *mut RapidataOptions, deadline_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_deadline(ms(deadline_ms)).applied())
+    set(options, out_error, deadline_ms, |o, v| o.set_deadline(ms(v)).applied())
 }
 
 /// Sets which roots TLS trusts: BUILTIN (Mozilla's, compiled in) and/or SYSTEM (`SSL_CERT_FILE`,
@@ -242,7 +339,7 @@ pub extern "C" fn rapidata_options_set_deadline_ms(options: *mut RapidataOptions
 /// `RapidataTrust` flags combined with `|`. Not thread-safe on one `options`.
 #[no_mangle]
 pub extern "C" fn rapidata_options_set_trust(options: *mut RapidataOptions, trust_flags: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
-    set(options, out_error, |o| o.set_trust(crate::Trust::from_c(trust_flags)?).applied())
+    set(options, out_error, trust_flags, |o, v| o.set_trust(crate::Trust::from_c(v)?).applied())
 }
 
 /// Sets the proxy for every request of this client, e.g. `http://proxy.internal:3128`

@@ -13,10 +13,21 @@ pub(crate) fn apply_text(o: &mut ClientOptions, name: &str, value: &str) -> Resu
     match name {
         "client_id" => o.set_client_id(value).applied(),
         "client_secret" => o.set_client_secret(value).applied(),
+        "client_key" => o.set_client_key(value).applied(),
+        "client_key_file" => o.set_client_key_file(value).applied(),
+        "client_key_id" => o.set_client_key_id(value).applied(),
+        "client_key_algorithm" => o.set_client_key_algorithm(crate::SigningAlgorithm::parse_text(value)?).applied(),
+        "assertion_audience" => o.set_assertion_audience(value).applied(),
         "issuer" => o.set_issuer(value).applied(),
         "environment" => o.set_environment(value).applied(),
         "token_endpoint" => o.set_token_endpoint(value).applied(),
         "scope" => o.set_scope(value).applied(),
+        "audience" => o.set_audience(value).applied(),
+        "resource" => o.add_resource(value).applied(),
+        "extra_param" => {
+            let (a, b) = parse::pair(value)?;
+            o.add_extra_param(a, b).applied()
+        },
         "ca_file" => o.set_ca_file(value).applied(),
         "credentials_file" => o.set_credentials_file(value).applied(),
         "auth_method" => o.set_auth_method(crate::AuthMethod::parse_text(value)?).applied(),
@@ -45,6 +56,8 @@ pub(crate) fn apply_text(o: &mut ClientOptions, name: &str, value: &str) -> Resu
 /// beyond the parse is left to the setter).
 pub(crate) fn check_parses(name: &str, value: &str) -> Result<()> {
     match name {
+        "client_key_algorithm" => crate::SigningAlgorithm::parse_text(value).map(drop),
+        "extra_param" => parse::pair(value).map(drop),
         "auth_method" => crate::AuthMethod::parse_text(value).map(drop),
         "connect_timeout" => parse::duration(value).map(drop),
         "request_timeout" => parse::duration(value).map(drop),
@@ -60,10 +73,14 @@ pub(crate) fn check_parses(name: &str, value: &str) -> Result<()> {
     }
 }
 
-/// (option, environment variable) for the rows whose variable applies through the setter.
+/// The options an environment variable sets when the program did not: (option, variable).
 pub(crate) const ENV_VARS: &[(&str, &str)] = &[
+    ("client_key_id", "RAPIDATA_CLIENT_KEY_ID"),
+    ("client_key_algorithm", "RAPIDATA_CLIENT_KEY_ALGORITHM"),
+    ("assertion_audience", "RAPIDATA_ASSERTION_AUDIENCE"),
     ("token_endpoint", "RAPIDATA_TOKEN_ENDPOINT"),
     ("scope", "RAPIDATA_SCOPE"),
+    ("audience", "RAPIDATA_AUDIENCE"),
     ("ca_file", "RAPIDATA_CA_FILE"),
     ("credentials_file", "RAPIDATA_CREDENTIALS_FILE"),
     ("auth_method", "RAPIDATA_AUTH_METHOD"),
@@ -73,8 +90,12 @@ pub(crate) const ENV_VARS: &[(&str, &str)] = &[
 /// Whether the program set `name` (for options an environment variable may set).
 pub(crate) fn is_set(o: &ClientOptions, name: &str) -> bool {
     match name {
+        "client_key_id" => o.client_key_id.is_some(),
+        "client_key_algorithm" => o.client_key_algorithm.is_some(),
+        "assertion_audience" => o.assertion_audience.is_some(),
         "token_endpoint" => o.token_endpoint.is_some(),
         "scope" => o.scope.is_some(),
+        "audience" => o.audience.is_some(),
         "ca_file" => o.ca_file.is_some(),
         "credentials_file" => o.credentials_file.is_some(),
         "auth_method" => o.auth_method.is_some(),

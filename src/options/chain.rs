@@ -1,18 +1,25 @@
-//! The credentials chain, in the SDK's order: explicit arguments, then `RAPIDATA_CLIENT_ID` /
-//! `RAPIDATA_CLIENT_SECRET` (as a pair), then the SDK's credentials file.
+//! The credentials chain, in the SDK's order: explicit arguments, then `RAPIDATA_CLIENT_ID` with
+//! `RAPIDATA_CLIENT_SECRET` or `RAPIDATA_CLIENT_KEY_FILE` (as a pair), then the SDK's credentials
+//! file. A client proves who it is with a secret or with a private key (private_key_jwt).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::KeySetting;
+use crate::fetch::{ClientKey, MAX_PEM_BYTES};
 use crate::sources::credentials;
 use crate::util::error::{Error, ErrorKind, Result};
+use crate::util::files;
 use crate::util::secret::Secret;
 
 /// Where the client id and secret came from (shown by diagnostics; the secret never is).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialSource {
     Explicit,
+    /// `RAPIDATA_CLIENT_ID` and `RAPIDATA_CLIENT_SECRET`.
     Environment,
+    /// `RAPIDATA_CLIENT_ID` and `RAPIDATA_CLIENT_KEY_FILE`.
+    EnvironmentKey,
     File { path: PathBuf, display_name: Option<String> },
     /// A ready token read from a file another process keeps fresh (`RAPIDATA_TOKEN_FILE`).
     TokenFile { path: PathBuf },
@@ -23,6 +30,7 @@ impl fmt::Display for CredentialSource {
         match self {
             CredentialSource::Explicit => f.write_str("explicit arguments"),
             CredentialSource::Environment => f.write_str("RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_SECRET"),
+            CredentialSource::EnvironmentKey => f.write_str("RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_KEY_FILE"),
             CredentialSource::File { path, display_name: Some(n) } => write!(f, "{} (entry '{n}')", path.display()),
             CredentialSource::File { path, display_name: None } => write!(f, "{}", path.display()),
             CredentialSource::TokenFile { path } => write!(f, "token file {}", path.display()),
@@ -33,42 +41,75 @@ impl fmt::Display for CredentialSource {
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub client_id: String,
+    /// Empty when the client authenticates with a key.
     pub client_secret: Secret,
+    /// The private key of private_key_jwt, if the client authenticates with one.
+    pub key: Option<ClientKey>,
+    /// The file the key was read from (`None` for a key given as text).
+    pub key_file: Option<PathBuf>,
     pub source: CredentialSource,
 }
 
 impl Credentials {
     /// A client that reads its token from a file has no id or secret of its own.
     pub(crate) fn from_token_file(path: PathBuf) -> Self {
-        Credentials { client_id: String::new(), client_secret: Secret::new(""), source: CredentialSource::TokenFile { path } }
+        Self::with_secret(String::new(), Secret::new(""), CredentialSource::TokenFile { path })
+    }
+
+    fn with_secret(client_id: String, client_secret: Secret, source: CredentialSource) -> Self {
+        Credentials { client_id, client_secret, key: None, key_file: None, source }
+    }
+
+    fn with_key(client_id: String, key: ClientKey, key_file: Option<PathBuf>, source: CredentialSource) -> Self {
+        Credentials { client_id, client_secret: Secret::new(""), key: Some(key), key_file, source }
     }
 }
 
 pub(crate) fn resolve(
     explicit_id: Option<&str>,
     explicit_secret: Option<&Secret>,
+    explicit_key: Option<&KeySetting>,
     var: &dyn Fn(&str) -> Option<String>,
     file: Option<&Path>,
     issuer: &str,
 ) -> Result<Credentials> {
-    match (explicit_id, explicit_secret) {
-        (Some(id), Some(secret)) => {
-            return Ok(Credentials { client_id: id.to_string(), client_secret: secret.clone(), source: CredentialSource::Explicit })
+    let explicit = |m: &str| Err(Error::invalid_argument(m.to_string()));
+    match (explicit_id, explicit_secret, explicit_key) {
+        (Some(id), Some(secret), None) => return Ok(Credentials::with_secret(id.to_string(), secret.clone(), CredentialSource::Explicit)),
+        (Some(id), None, Some(KeySetting::Pem(key))) => return Ok(Credentials::with_key(id.to_string(), key.clone(), None, CredentialSource::Explicit)),
+        (Some(id), None, Some(KeySetting::File(path))) => {
+            let key = read_key_file(path, "client key file")?;
+            return Ok(Credentials::with_key(id.to_string(), key, Some(path.clone()), CredentialSource::Explicit));
         }
-        (Some(_), None) => return Err(Error::invalid_argument("a client id was given without a client secret; give both or neither")),
-        (None, Some(_)) => return Err(Error::invalid_argument("a client secret was given without a client id; give both or neither")),
-        (None, None) => {}
+        (_, Some(_), Some(_)) => return explicit("both a client secret and a client key were given; a client authenticates with one"),
+        (Some(_), None, None) => return explicit("a client id was given without a client secret or key; give both or neither"),
+        (None, Some(_), None) => return explicit("a client secret was given without a client id; give both or neither"),
+        (None, None, Some(_)) => return explicit("a client key was given without a client id; give both or neither"),
+        (None, None, None) => {}
     }
-    // A lone half of the pair is not used: the pair comes from the next source instead.
-    if let (Some(id), Some(secret)) = (var("RAPIDATA_CLIENT_ID"), var("RAPIDATA_CLIENT_SECRET")) {
-        return Ok(Credentials { client_id: id, client_secret: Secret::new(secret), source: CredentialSource::Environment });
+    // A lone half of a pair is not used: the pair comes from the next source instead.
+    if let Some(id) = var("RAPIDATA_CLIENT_ID") {
+        match (var("RAPIDATA_CLIENT_SECRET"), var("RAPIDATA_CLIENT_KEY_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "both RAPIDATA_CLIENT_SECRET and RAPIDATA_CLIENT_KEY_FILE are set; a client authenticates with one: unset the other",
+                ))
+            }
+            (Some(secret), None) => return Ok(Credentials::with_secret(id, Secret::new(secret), CredentialSource::Environment)),
+            (None, Some(path)) => {
+                let path = PathBuf::from(path);
+                let key = read_key_file(&path, "client key file (RAPIDATA_CLIENT_KEY_FILE)")?;
+                return Ok(Credentials::with_key(id, key, Some(path), CredentialSource::EnvironmentKey));
+            }
+            (None, None) => {}
+        }
     }
     let mut file_note = String::from("no credentials file (HOME is not set)");
     if let Some(path) = file {
         match credentials::read_file(path, issuer)? {
             Some(c) => {
                 let source = CredentialSource::File { path: c.path, display_name: c.display_name };
-                return Ok(Credentials { client_id: c.client_id, client_secret: c.client_secret, source });
+                return Ok(Credentials::with_secret(c.client_id, c.client_secret, source));
             }
             None if path.exists() => file_note = format!("{} has no entry for {issuer}", path.display()),
             None => file_note = format!("{} does not exist", path.display()),
@@ -77,11 +118,18 @@ pub(crate) fn resolve(
     Err(Error::new(
         ErrorKind::NoCredentials,
         format!(
-            "no Rapidata client credentials found: pass a client id and secret, or set RAPIDATA_CLIENT_ID and \
-             RAPIDATA_CLIENT_SECRET, or log in once with Rapidata's Python SDK to create \
+            "no Rapidata client credentials found: pass a client id and secret (or key), or set RAPIDATA_CLIENT_ID and \
+             RAPIDATA_CLIENT_SECRET (or RAPIDATA_CLIENT_KEY_FILE), or log in once with Rapidata's Python SDK to create \
              ~/.config/rapidata/credentials.json ({file_note})"
         ),
     ))
+}
+
+/// The private key in a PEM file open to its owner only. `what` starts the messages.
+fn read_key_file(path: &Path, what: &str) -> Result<ClientKey> {
+    let fail = |why: String| Error::config(format!("{what} {}: {why}", path.display()));
+    let bytes = files::read_protected(path, MAX_PEM_BYTES).map_err(fail)?.ok_or_else(|| fail("it does not exist".into()))?;
+    ClientKey::parse(&bytes).map_err(fail)
 }
 
 #[cfg(test)]
@@ -97,10 +145,10 @@ mod tests {
     #[test]
     fn chain_order_and_lone_halves() {
         let s = Secret::new("x");
-        let c = resolve(Some("id"), Some(&s), &env(&[("RAPIDATA_CLIENT_ID", "e")]), None, ISSUER).unwrap();
+        let c = resolve(Some("id"), Some(&s), None, &env(&[("RAPIDATA_CLIENT_ID", "e")]), None, ISSUER).unwrap();
         assert_eq!(c.source, CredentialSource::Explicit);
-        assert_eq!(resolve(Some("id"), None, &env(&[]), None, ISSUER).unwrap_err().kind(), ErrorKind::InvalidArgument);
-        let c = resolve(None, None, &env(&[("RAPIDATA_CLIENT_ID", "e"), ("RAPIDATA_CLIENT_SECRET", "es")]), None, ISSUER).unwrap();
+        assert_eq!(resolve(Some("id"), None, None, &env(&[]), None, ISSUER).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        let c = resolve(None, None, None, &env(&[("RAPIDATA_CLIENT_ID", "e"), ("RAPIDATA_CLIENT_SECRET", "es")]), None, ISSUER).unwrap();
         assert_eq!((c.client_id.as_str(), c.source), ("e", CredentialSource::Environment));
 
         let dir = std::env::temp_dir().join(format!("raptoken-cred-{}", std::process::id()));
@@ -113,11 +161,11 @@ mod tests {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
         // Only one half in the environment: the pair comes from the file.
-        let c = resolve(None, None, &env(&[("RAPIDATA_CLIENT_ID", "e")]), Some(&file), ISSUER).unwrap();
+        let c = resolve(None, None, None, &env(&[("RAPIDATA_CLIENT_ID", "e")]), Some(&file), ISSUER).unwrap();
         assert_eq!(c.client_id, "f");
         assert!(matches!(c.source, CredentialSource::File { .. }));
 
-        let e = resolve(None, None, &env(&[]), Some(&dir.join("missing.json")), ISSUER).unwrap_err();
+        let e = resolve(None, None, None, &env(&[]), Some(&dir.join("missing.json")), ISSUER).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NoCredentials);
         for place in ["RAPIDATA_CLIENT_ID", "credentials.json", "client id and secret", "missing.json does not exist"] {
             assert!(e.message().contains(place), "{}", e.message());
@@ -127,7 +175,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
-            let e = resolve(None, None, &env(&[]), Some(&file), ISSUER).unwrap_err();
+            let e = resolve(None, None, None, &env(&[]), Some(&file), ISSUER).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Config);
             assert!(e.message().contains("chmod 600"));
         }
@@ -137,9 +185,51 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
-        let e = resolve(None, None, &env(&[]), Some(&file), ISSUER).unwrap_err();
+        let e = resolve(None, None, None, &env(&[]), Some(&file), ISSUER).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config);
         assert!(e.message().contains(&file.display().to_string()));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keys_pair_with_an_id_from_options_or_the_environment() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("raptoken-key-chain-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (key, pem) = ClientKey::generate().unwrap();
+        let path = dir.join("key.pem");
+        std::fs::write(&path, pem.as_bytes()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let p = path.to_str().unwrap();
+
+        let c = resolve(Some("id"), None, Some(&KeySetting::Pem(key.clone())), &env(&[]), None, ISSUER).unwrap();
+        assert_eq!((c.source, c.key.unwrap().thumbprint(), c.client_secret.is_empty()), (CredentialSource::Explicit, key.thumbprint(), true));
+        let c = resolve(Some("id"), None, Some(&KeySetting::File(path.clone())), &env(&[]), None, ISSUER).unwrap();
+        assert_eq!((c.key.unwrap().thumbprint(), c.key_file.as_deref()), (key.thumbprint(), Some(path.as_path())));
+        let both = resolve(Some("id"), Some(&Secret::new("s")), Some(&KeySetting::Pem(key.clone())), &env(&[]), None, ISSUER);
+        assert_eq!(both.unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(resolve(None, None, Some(&KeySetting::Pem(key.clone())), &env(&[]), None, ISSUER).unwrap_err().kind(), ErrorKind::InvalidArgument);
+
+        let c = resolve(None, None, None, &env(&[("RAPIDATA_CLIENT_ID", "e"), ("RAPIDATA_CLIENT_KEY_FILE", p)]), None, ISSUER).unwrap();
+        assert_eq!((c.client_id.as_str(), &c.source), ("e", &CredentialSource::EnvironmentKey));
+        assert_eq!(c.source.to_string(), "RAPIDATA_CLIENT_ID/RAPIDATA_CLIENT_KEY_FILE");
+        let e = resolve(None, None, None, &env(&[("RAPIDATA_CLIENT_ID", "e"), ("RAPIDATA_CLIENT_SECRET", "s"), ("RAPIDATA_CLIENT_KEY_FILE", p)]), None, ISSUER);
+        assert!(e.unwrap_err().message().contains("unset the other"));
+
+        // Loose permissions, a missing file and a malformed one: CONFIG naming the file.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let e = resolve(Some("id"), None, Some(&KeySetting::File(path.clone())), &env(&[]), None, ISSUER).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.message().contains(p) && e.message().contains("mode 640") && e.message().contains("chmod 600"), "{}", e.message());
+        let e = resolve(None, None, None, &env(&[("RAPIDATA_CLIENT_ID", "e"), ("RAPIDATA_CLIENT_KEY_FILE", "/nonexistent/k.pem")]), None, ISSUER);
+        let m = e.unwrap_err().message().to_string();
+        assert!(m.contains("RAPIDATA_CLIENT_KEY_FILE") && m.contains("/nonexistent/k.pem") && m.contains("does not exist"), "{m}");
+        std::fs::write(&path, &pem.as_bytes()[..100]).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let e = resolve(Some("id"), None, Some(&KeySetting::File(path.clone())), &env(&[]), None, ISSUER).unwrap_err();
+        assert!(e.message().contains(p) && e.message().contains("END line"), "{}", e.message());
+        assert!(!e.message().contains(&pem[28..60]), "no key material in the message");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cache::fleet_config::RedisUrl;
-use crate::fetch::{AuthMethod, ProxySetting, Trust, MAX_ATTEMPTS_LIMIT};
+use crate::fetch::{AuthMethod, ClientKey, ProxySetting, SigningAlgorithm, Trust, MAX_ATTEMPTS_LIMIT};
 use crate::util::error::{Error, Result};
 use crate::util::log::Logger;
 use crate::util::secret::Secret;
@@ -46,13 +46,27 @@ impl Applied for Result<&mut ClientOptions> {
 
 impl CValue for AuthMethod {
     fn from_c(v: u32) -> Result<Self> {
-        [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost]
+        [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost, AuthMethod::PrivateKeyJwt]
             .into_iter()
             .find(|m| *m as u32 == v)
             .ok_or_else(|| Error::invalid_argument(format!("unknown auth method {v}; use RAPIDATA_AUTH_METHOD_*")))
     }
     fn parse_text(s: &str) -> Result<Self> {
-        AuthMethod::parse(s).ok_or_else(|| Error::invalid_argument("the auth method must be client_secret_basic (basic) or client_secret_post (post)"))
+        AuthMethod::parse(s).ok_or_else(|| {
+            Error::invalid_argument("the auth method must be client_secret_basic (basic), client_secret_post (post) or private_key_jwt")
+        })
+    }
+}
+
+impl CValue for SigningAlgorithm {
+    fn from_c(v: u32) -> Result<Self> {
+        SigningAlgorithm::ALL
+            .into_iter()
+            .find(|a| *a as u32 == v)
+            .ok_or_else(|| Error::invalid_argument(format!("unknown signing algorithm {v}; use RAPIDATA_SIGNING_ALGORITHM_*")))
+    }
+    fn parse_text(s: &str) -> Result<Self> {
+        SigningAlgorithm::parse(s).ok_or_else(|| Error::invalid_argument("the signing algorithm must be RS256, PS256 or ES256"))
     }
 }
 
@@ -87,10 +101,17 @@ pub(crate) trait CValue: Sized {
 pub struct ClientOptions {
     pub(crate) client_id: Option<String>,
     pub(crate) client_secret: Option<Secret>,
+    pub(crate) client_key: Option<KeySetting>,
+    pub(crate) client_key_id: Option<String>,
+    pub(crate) client_key_algorithm: Option<SigningAlgorithm>,
+    pub(crate) assertion_audience: Option<String>,
     pub(crate) issuer: Option<String>,
     pub(crate) environment: Option<String>,
     pub(crate) token_endpoint: Option<String>,
     pub(crate) scope: Option<String>,
+    pub(crate) audience: Option<String>,
+    pub(crate) resources: Vec<String>,
+    pub(crate) extra_params: Vec<(String, String)>,
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) credentials_file: Option<PathBuf>,
     pub(crate) auth_method: Option<AuthMethod>,
@@ -111,6 +132,18 @@ pub struct ClientOptions {
     pub(crate) proxy: ProxySetting,
     pub(crate) logger: Option<Logger>,
 }
+
+/// The client key, as the program gave it: parsed already, or a file read at client creation.
+#[derive(Debug, Clone)]
+pub(crate) enum KeySetting {
+    Pem(ClientKey),
+    File(PathBuf),
+}
+
+/// Names a token request carries already, or that have their own option: an extra parameter
+/// may not repeat them (OAuth refuses a repeated parameter, RFC 6749 §3.2).
+const RESERVED_PARAMS: &[&str] =
+    &["grant_type", "scope", "client_id", "client_secret", "client_assertion", "client_assertion_type", "audience", "resource"];
 
 /// Where the shared cache lives, as the program asked (before `RAPIDATA_SHARED_CACHE` and defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +169,77 @@ impl ClientOptions {
             return Err(Error::invalid_argument("client secret is empty"));
         }
         self.client_secret = Some(Secret::new(secret));
+        Ok(self)
+    }
+
+    /// Authenticate with this private key (PEM: PKCS#8 RSA or EC P-256, PKCS#1 RSA, SEC1 EC)
+    /// instead of a secret: private_key_jwt. Parsed now; a key that cannot be used is refused.
+    pub fn set_client_key(&mut self, pem: &str) -> Result<&mut Self> {
+        self.client_key = Some(KeySetting::Pem(ClientKey::from_pem(pem)?));
+        Ok(self)
+    }
+
+    /// Authenticate with the private key in this PEM file (read when the client is created; it
+    /// must be open to its owner only).
+    pub fn set_client_key_file(&mut self, path: &str) -> Result<&mut Self> {
+        check_text(path, "client key file path")?;
+        self.client_key = Some(KeySetting::File(PathBuf::from(path)));
+        Ok(self)
+    }
+
+    /// The `kid` header of client assertions.
+    pub fn set_client_key_id(&mut self, kid: &str) -> Result<&mut Self> {
+        check_text(kid, "client key id")?;
+        self.client_key_id = Some(kid.to_string());
+        Ok(self)
+    }
+
+    /// The assertions' signature algorithm. Default: RS256 for an RSA key, ES256 for EC.
+    pub fn set_client_key_algorithm(&mut self, alg: SigningAlgorithm) -> &mut Self {
+        self.client_key_algorithm = Some(alg);
+        self
+    }
+
+    /// The `aud` claim of client assertions. Default: the token endpoint URL.
+    pub fn set_assertion_audience(&mut self, aud: &str) -> Result<&mut Self> {
+        check_text(aud, "assertion audience")?;
+        self.assertion_audience = Some(aud.to_string());
+        Ok(self)
+    }
+
+    /// The `audience` parameter of token requests (Auth0 style).
+    pub fn set_audience(&mut self, aud: &str) -> Result<&mut Self> {
+        check_text(aud, "audience")?;
+        self.audience = Some(aud.to_string());
+        Ok(self)
+    }
+
+    /// Adds a `resource` parameter (RFC 8707): an absolute URI without a fragment.
+    pub fn add_resource(&mut self, uri: &str) -> Result<&mut Self> {
+        check_resource(uri).map_err(Error::invalid_argument)?;
+        if self.resources.iter().any(|r| r == uri) {
+            return Err(Error::invalid_argument(format!("resource {uri} was added already")));
+        }
+        self.resources.push(uri.to_string());
+        Ok(self)
+    }
+
+    /// Adds a parameter to every token request (x/oauth2's EndpointParams). Names the library
+    /// sends itself or has an option for are refused, as is a name added before.
+    pub fn add_extra_param(&mut self, name: &str, value: &str) -> Result<&mut Self> {
+        check_text(name, "extra parameter name")?;
+        let shown = parse::preview(name);
+        if RESERVED_PARAMS.contains(&name) {
+            let use_instead = match name {
+                "scope" | "audience" | "resource" => format!("; use the {name} option"),
+                _ => String::new(),
+            };
+            return Err(Error::invalid_argument(format!("extra parameter {shown} is one the library sets itself{use_instead}")));
+        }
+        if self.extra_params.iter().any(|(n, _)| n == name) {
+            return Err(Error::invalid_argument(format!("extra parameter {shown} was added already; a parameter may appear once")));
+        }
+        self.extra_params.push((name.to_string(), value.to_string()));
         Ok(self)
     }
 
@@ -340,6 +444,38 @@ impl ClientOptions {
         self.set_scope(v)?;
         Ok(self)
     }
+    pub fn client_key(mut self, pem: &str) -> Result<Self> {
+        self.set_client_key(pem)?;
+        Ok(self)
+    }
+    pub fn client_key_file(mut self, v: &str) -> Result<Self> {
+        self.set_client_key_file(v)?;
+        Ok(self)
+    }
+    pub fn client_key_id(mut self, v: &str) -> Result<Self> {
+        self.set_client_key_id(v)?;
+        Ok(self)
+    }
+    pub fn client_key_algorithm(mut self, alg: SigningAlgorithm) -> Self {
+        self.set_client_key_algorithm(alg);
+        self
+    }
+    pub fn assertion_audience(mut self, v: &str) -> Result<Self> {
+        self.set_assertion_audience(v)?;
+        Ok(self)
+    }
+    pub fn audience(mut self, v: &str) -> Result<Self> {
+        self.set_audience(v)?;
+        Ok(self)
+    }
+    pub fn resource(mut self, v: &str) -> Result<Self> {
+        self.add_resource(v)?;
+        Ok(self)
+    }
+    pub fn extra_param(mut self, name: &str, value: &str) -> Result<Self> {
+        self.add_extra_param(name, value)?;
+        Ok(self)
+    }
     pub fn ca_file(mut self, v: &str) -> Result<Self> {
         self.set_ca_file(v)?;
         Ok(self)
@@ -397,6 +533,23 @@ pub(crate) fn check_scope(scope: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// RFC 8707 §2: an absolute URI (RFC 3986 §4.3: a scheme, no fragment).
+pub(crate) fn check_resource(uri: &str) -> std::result::Result<(), String> {
+    let scheme = uri.split_once(':').map(|(s, _)| s).unwrap_or("");
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || uri.len() == scheme.len() + 1 {
+        return Err(format!("resource {} is not an absolute URI like https://api.example.com/", parse::preview(uri)));
+    }
+    if uri.contains('#') {
+        return Err("a resource must not have a fragment (#...) (RFC 8707)".into());
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("a resource must not contain spaces or control characters".into());
+    }
+    Ok(())
+}
+
 pub(crate) fn normalize_scope(scope: &str) -> String {
     scope.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -409,3 +562,34 @@ pub(crate) fn nonzero(d: Duration, what: &str) -> Result<Duration> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_parameter_setters_refuse_what_would_break_the_request() {
+        let mut o = ClientOptions::new();
+        for ok in ["https://api.example.com/", "urn:raptoken:test-api", "https://a/b?c=d"] {
+            assert!(o.add_resource(ok).is_ok(), "{ok}");
+        }
+        for bad in ["api.example.com", "/relative", "https:", "https://a/#f", "https://a b/", "1https://a/"] {
+            assert_eq!(o.add_resource(bad).unwrap_err().kind(), crate::ErrorKind::InvalidArgument, "{bad}");
+        }
+        assert!(o.add_resource("urn:raptoken:test-api").unwrap_err().message().contains("added already"));
+        assert_eq!(o.resources.len(), 3);
+        for name in RESERVED_PARAMS {
+            let e = o.add_extra_param(name, "x").unwrap_err();
+            assert!(e.message().contains("sets itself"), "{name}: {}", e.message());
+        }
+        assert!(o.add_extra_param("", "x").is_err() && o.add_extra_param("a\nb", "x").is_err());
+        o.add_extra_param("organization", "").unwrap();
+        assert!(o.add_extra_param("organization", "y").unwrap_err().message().contains("added already"));
+        assert!(o.set_audience("").is_err() && o.set_assertion_audience("a\u{7}").is_err() && o.set_client_key_id("").is_err());
+        // A bad PEM is refused at once, without echoing it.
+        let e = o.set_client_key("-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
+        assert!(e.message().starts_with("client key: ") && !e.message().contains("c2VjcmV0"), "{}", e.message());
+        assert!(o.client_key.is_none());
+        assert!(!format!("{:?}", ClientOptions::new().client_key(&ClientKey::generate().unwrap().1).unwrap()).contains("BEGIN"));
+    }
+}

@@ -11,10 +11,11 @@ use crate::cache::files::SharedConfig;
 use crate::cache::shared::{self, LevelConfig};
 use crate::cache::Margins;
 use crate::fetch::{
-    AuthMethod, ClientAuth, FetchConfig, ProxySetting, RetryPolicy, TransportOptions, Trust, DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX,
-    DEFAULT_DEADLINE, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER,
+    AssertionSigner, AuthMethod, ClientAuth, FetchConfig, ProxySetting, RetryPolicy, SigningAlgorithm, TransportOptions, Trust,
+    DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, DEFAULT_DEADLINE, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER,
 };
 use crate::sources::token_file;
+use crate::util::encoding::{form_body, form_urldecode};
 use crate::util::error::{Error, Result};
 use crate::util::log::Logger;
 use crate::util::url;
@@ -33,7 +34,19 @@ pub struct Config {
     pub token_endpoint: Option<String>,
     pub scope: String,
     pub ca_file: Option<PathBuf>,
+    /// How the client authenticates: `private_key_jwt` when the credentials hold a key.
     pub auth_method: AuthMethod,
+    /// With a key: the assertions' algorithm (the option's, else the key's own).
+    pub client_key_algorithm: Option<SigningAlgorithm>,
+    pub client_key_id: Option<String>,
+    /// The assertions' `aud`; `None`: the token endpoint.
+    pub assertion_audience: Option<String>,
+    /// The `audience` parameter of token requests.
+    pub audience: Option<String>,
+    /// `resource` parameters (RFC 8707), in order.
+    pub resources: Vec<String>,
+    /// Other parameters of token requests, in order.
+    pub extra_params: Vec<(String, String)>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub expiry_margin: Option<Duration>,
@@ -90,9 +103,27 @@ impl Config {
                 }
             }
         }
+        // The lists' variables apply when the program added nothing, through the same setters.
+        let list_var = |name: &str, o: &mut ClientOptions, add: &dyn Fn(&mut ClientOptions, &str) -> Result<()>| match var(name) {
+            Some(v) => add(o, &v).map_err(|e| Error::config(format!("{name}: {}", e.message()))),
+            None => Ok(()),
+        };
+        if o.resources.is_empty() {
+            list_var("RAPIDATA_RESOURCE", &mut o, &|o, v| v.split_whitespace().try_for_each(|r| o.add_resource(r).map(drop)))?;
+        }
+        if o.extra_params.is_empty() {
+            list_var("RAPIDATA_EXTRA_PARAMS", &mut o, &|o, v| {
+                v.split('&').filter(|p| !p.is_empty()).try_for_each(|pair| {
+                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    match (form_urldecode(name), form_urldecode(value)) {
+                        (Some(n), Some(v)) => o.add_extra_param(&n, &v).map(drop),
+                        _ => Err(Error::invalid_argument("a name or value is not valid form encoding (%XX of UTF-8)")),
+                    }
+                })
+            })?;
+        }
         let token_endpoint = o.token_endpoint.clone();
         let scope = o.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.to_string());
-        let auth_method = o.auth_method.unwrap_or_default();
         let ca_file = o.ca_file.clone();
         let credentials_file =
             o.credentials_file.clone().or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config/rapidata/credentials.json")));
@@ -107,11 +138,13 @@ impl Config {
             None => chain::resolve(
                 o.client_id.as_deref(),
                 o.client_secret.as_ref(),
+                o.client_key.as_ref(),
                 &var,
                 credentials_file.as_deref(),
                 &issuer,
             )?,
         };
+        let (auth_method, client_key_algorithm) = resolve_auth(&o, &credentials)?;
         let shared_cache_dir = resolve_shared_dir(o.shared_cache.as_ref(), &var)?;
 
         Ok(Config {
@@ -120,6 +153,12 @@ impl Config {
             scope,
             ca_file,
             auth_method,
+            client_key_algorithm,
+            client_key_id: o.client_key_id.clone(),
+            assertion_audience: o.assertion_audience.clone(),
+            audience: o.audience.clone(),
+            resources: o.resources.clone(),
+            extra_params: o.extra_params.clone(),
             connect_timeout: o.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             request_timeout: o.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             expiry_margin: o.expiry_margin,
@@ -160,10 +199,24 @@ impl Config {
                 client_id: self.credentials.client_id.clone(),
                 secret: self.credentials.client_secret.clone(),
                 method: self.auth_method,
+                assertion: self.credentials.key.clone().zip(self.client_key_algorithm).map(|(key, algorithm)| AssertionSigner {
+                    key,
+                    algorithm,
+                    key_id: self.client_key_id.clone(),
+                    audience: self.assertion_audience.clone(),
+                }),
             },
+            params: self.request_params(),
             request_timeout: self.request_timeout,
             retry: self.retry,
         }
+    }
+
+    /// What token requests carry after the standard parameters, in order.
+    fn request_params(&self) -> Vec<(String, String)> {
+        let audience = self.audience.iter().map(|a| ("audience".to_string(), a.clone()));
+        let resources = self.resources.iter().map(|r| ("resource".to_string(), r.clone()));
+        audience.chain(resources).chain(self.extra_params.iter().cloned()).collect()
     }
 
     pub(crate) fn margins(&self) -> Margins {
@@ -208,19 +261,34 @@ impl Config {
             return None;
         }
         // A discovered token endpoint is a function of the issuer, so an unset one keys as "".
-        let key = shared::key(&[
-            &self.issuer,
-            self.token_endpoint.as_deref().unwrap_or(""),
-            &self.credentials.client_id,
-            &self.scope,
-            self.auth_method.as_str(),
-        ]);
+        let mut parts = vec![
+            self.issuer.clone(),
+            self.token_endpoint.clone().unwrap_or_default(),
+            self.credentials.client_id.clone(),
+            self.scope.clone(),
+            self.auth_method.as_str().to_string(),
+        ];
+        // What else changes the token, labelled and only when set, so the keys of clients
+        // without them stay what they were. Form encoding keeps the list unambiguous.
+        let params = self.request_params();
+        if !params.is_empty() {
+            let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            parts.push(format!("params:{}", form_body(&pairs)));
+        }
+        if let Some(key) = &self.credentials.key {
+            parts.push(format!("jwk:{}", key.thumbprint()));
+        }
+        let key = shared::key(&parts.iter().map(String::as_str).collect::<Vec<_>>());
         Some(LevelConfig {
             key,
             lock_wait,
             // As the in-memory cache's back-off after a failed renewal.
             failure_backoff: (self.retry.backoff_base * 2, self.retry.backoff_max.max(self.retry.backoff_base * 2)),
-            key_material: self.credentials.client_secret.clone(),
+            // What only holders of the credentials have: the secret, or a digest of the private key.
+            key_material: match &self.credentials.key {
+                Some(k) => k.secret_digest(),
+                None => self.credentials.client_secret.clone(),
+            },
             logger: self.logger.clone(),
         })
     }
@@ -228,6 +296,39 @@ impl Config {
 
 /// Redis answers in well under a millisecond; one that takes a second is treated as down.
 const MAX_REDIS_WAIT: Duration = Duration::from_secs(1);
+
+/// How the client authenticates, and with a key the algorithm it signs with. A key selects
+/// private_key_jwt by itself; a method that does not fit the credentials is a CONFIG error
+/// rather than a request the server refuses.
+fn resolve_auth(o: &ClientOptions, credentials: &Credentials) -> Result<(AuthMethod, Option<SigningAlgorithm>)> {
+    if matches!(credentials.source, CredentialSource::TokenFile { .. }) {
+        return Ok((o.auth_method.unwrap_or_default(), None));
+    }
+    let Some(key) = &credentials.key else {
+        return match o.auth_method.unwrap_or_default() {
+            AuthMethod::PrivateKeyJwt => Err(Error::config(format!(
+                "the auth method is private_key_jwt but the credentials ({}) have a secret, not a key: set a client key \
+                 (client_key_file, RAPIDATA_CLIENT_KEY_FILE)",
+                credentials.source
+            ))),
+            m => Ok((m, None)),
+        };
+    };
+    match o.auth_method {
+        None | Some(AuthMethod::PrivateKeyJwt) => {}
+        Some(m) => {
+            return Err(Error::config(format!(
+                "a client key authenticates with private_key_jwt, but the auth method is set to {}: unset it or set private_key_jwt",
+                m.as_str()
+            )))
+        }
+    }
+    let alg = o.client_key_algorithm.unwrap_or_else(|| key.default_algorithm());
+    if !key.can_sign(alg) {
+        return Err(Error::config(format!("the client key is {}, which cannot sign {}: use {}", key.kind(), alg.as_str(), key.default_algorithm().as_str())));
+    }
+    Ok((AuthMethod::PrivateKeyJwt, Some(alg)))
+}
 
 /// The directory to share tokens in, or `None` when sharing is off. The option wins over
 /// `RAPIDATA_SHARED_CACHE` (`1`/`true`/`yes`/`on`: the default directory; `0`/`false`/`no`/
@@ -394,5 +495,85 @@ mod tests {
         let mut c = config("a", "s1", "openid");
         c.issuer = "https://auth.rabbitdata.ch".into();
         assert_ne!(base, key(&c));
+        // Clients without request parameters or a key keep the key they had before those existed.
+        assert_eq!(base, shared::key(&["https://auth.rapidata.ai", "", "a", "openid", "client_secret_basic"]));
+        // Each request parameter and the key change it.
+        let mut keys = vec![base];
+        for change in [
+            &(|c: &mut Config| c.audience = Some("https://api".into())) as &dyn Fn(&mut Config),
+            &|c| c.resources = vec!["https://api/".into()],
+            &|c| c.resources = vec!["https://api/".into(), "https://files/".into()],
+            &|c| c.extra_params = vec![("org".into(), "x".into())],
+            &|c| c.extra_params = vec![("org".into(), "y".into())],
+            &|c| c.credentials.key = Some(crate::ClientKey::generate().unwrap().0),
+        ] {
+            let mut c = config("a", "s1", "openid");
+            change(&mut c);
+            keys.push(key(&c));
+        }
+        let distinct: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+    }
+
+    fn key_options() -> ClientOptions {
+        let (_, pem) = crate::ClientKey::generate().unwrap();
+        ClientOptions::new().client_id("id").unwrap().client_key(&pem).unwrap()
+    }
+
+    #[test]
+    fn a_key_selects_private_key_jwt_and_conflicts_are_config_errors() {
+        let c = resolve(&key_options(), &[]).unwrap();
+        assert_eq!((c.auth_method, c.client_key_algorithm), (AuthMethod::PrivateKeyJwt, Some(SigningAlgorithm::Es256)));
+        let f = c.fetch_config();
+        let signer = f.auth.assertion.as_ref().unwrap();
+        assert_eq!((signer.algorithm, signer.key_id.as_deref(), signer.audience.as_deref()), (SigningAlgorithm::Es256, None, None));
+        assert!(f.auth.secret.is_empty());
+
+        let c = resolve(&key_options(), &[("RAPIDATA_CLIENT_KEY_ID", "k1"), ("RAPIDATA_ASSERTION_AUDIENCE", "https://auth.x/")]).unwrap();
+        let signer = c.fetch_config().auth.assertion.unwrap();
+        assert_eq!((signer.key_id.as_deref(), signer.audience.as_deref()), (Some("k1"), Some("https://auth.x/")));
+
+        for (o, vars, want) in [
+            (key_options().auth_method(AuthMethod::ClientSecretBasic), vec![], "unset it or set private_key_jwt"),
+            (key_options(), vec![("RAPIDATA_AUTH_METHOD", "post")], "client_secret_post"),
+            (key_options().client_key_algorithm(SigningAlgorithm::Rs256), vec![], "EC P-256, which cannot sign RS256: use ES256"),
+            (key_options(), vec![("RAPIDATA_CLIENT_KEY_ALGORITHM", "PS256")], "cannot sign PS256"),
+            (creds().auth_method(AuthMethod::PrivateKeyJwt), vec![], "have a secret, not a key"),
+        ] {
+            let e = resolve(&o, &vars).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Config);
+            assert!(e.message().contains(want), "{}", e.message());
+        }
+        assert!(resolve(&key_options(), &[("RAPIDATA_CLIENT_KEY_ALGORITHM", "HS256")]).unwrap_err().message().contains("RAPIDATA_CLIENT_KEY_ALGORITHM"));
+    }
+
+    #[test]
+    fn request_parameters_from_options_and_environment() {
+        let o = creds().audience("https://aud").unwrap().resource("https://api/").unwrap().resource("urn:x:y").unwrap();
+        let o = o.extra_param("organization", "o 1").unwrap();
+        let c = resolve(&o, &[("RAPIDATA_RESOURCE", "https://ignored/"), ("RAPIDATA_EXTRA_PARAMS", "ignored=1")]).unwrap();
+        let want = [("audience", "https://aud"), ("resource", "https://api/"), ("resource", "urn:x:y"), ("organization", "o 1")];
+        assert_eq!(c.fetch_config().params, want.map(|(k, v)| (k.to_string(), v.to_string())), "options win, in order");
+
+        let vars = [
+            ("RAPIDATA_AUDIENCE", "a"),
+            ("RAPIDATA_RESOURCE", " https://one/  urn:two "),
+            ("RAPIDATA_EXTRA_PARAMS", "org=R%26D+team&x=&&tenant=t%C3%BC"),
+        ];
+        let c = resolve(&creds(), &vars).unwrap();
+        let want = [("audience", "a"), ("resource", "https://one/"), ("resource", "urn:two"), ("org", "R&D team"), ("x", ""), ("tenant", "tü")];
+        assert_eq!(c.fetch_config().params, want.map(|(k, v)| (k.to_string(), v.to_string())));
+
+        for (var, value, want) in [
+            ("RAPIDATA_RESOURCE", "https://ok/ not-a-uri", "absolute URI"),
+            ("RAPIDATA_RESOURCE", "https://a/#frag", "fragment"),
+            ("RAPIDATA_EXTRA_PARAMS", "scope=x", "use the scope option"),
+            ("RAPIDATA_EXTRA_PARAMS", "a=1&a=2", "added already"),
+            ("RAPIDATA_EXTRA_PARAMS", "a=%zz", "form encoding"),
+        ] {
+            let e = resolve(&creds(), &[(var, value)]).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Config);
+            assert!(e.message().starts_with(var) && e.message().contains(want), "{}", e.message());
+        }
     }
 }

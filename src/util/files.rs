@@ -28,6 +28,21 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> std::io:
     result
 }
 
+/// Creates `path` with `bytes`, mode 0600, never replacing an existing file (`AlreadyExists`):
+/// written and synced under a temporary name, then linked into place, so nobody ever sees a
+/// part of it.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = create_private(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
 /// `.NAME.tmp.PID.N` next to `path`: unique per process and call, hidden from `ls`.
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -96,18 +111,47 @@ pub(crate) fn read_private(path: &Path, max: u64) -> std::result::Result<Option<
 
 #[cfg(unix)]
 pub(crate) fn read_private_as(path: &Path, max: u64, uid: u32) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    read_checked(path, max, false, |meta| check_private_as(meta, uid))
+}
+
+/// The bytes of a file holding a secret of the user's choosing (a private key): it must give
+/// group and others no access, whoever owns it. Symbolic links are followed (Kubernetes and
+/// Docker mount secrets through them); the file finally opened is the one checked.
+#[cfg(unix)]
+pub(crate) fn read_protected(path: &Path, max: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    read_checked(path, max, true, |meta| {
+        use std::os::unix::fs::MetadataExt;
+        match meta.mode() & 0o077 {
+            0 => Ok(()),
+            _ => Err(format!(
+                "it is open to group or others (mode {:o}), and a private key must be readable by its owner only; run: chmod 600 {}",
+                meta.mode() & 0o777,
+                path.display()
+            )),
+        }
+    })
+}
+
+#[cfg(unix)]
+fn read_checked(
+    path: &Path,
+    max: u64,
+    follow: bool,
+    check: impl Fn(&std::fs::Metadata) -> std::result::Result<(), String>,
+) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path) {
+    let flags = if follow { libc::O_NONBLOCK } else { libc::O_NOFOLLOW | libc::O_NONBLOCK };
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err("it is a symbolic link".into()),
+        Err(e) if !follow && e.raw_os_error() == Some(libc::ELOOP) => return Err("it is a symbolic link".into()),
         Err(e) => return Err(format!("cannot open it: {e}")),
     };
     let meta = file.metadata().map_err(|e| format!("cannot inspect it: {e}"))?;
     if !meta.is_file() {
         return Err("it is not a regular file".into());
     }
-    check_private_as(&meta, uid)?;
+    check(&meta)?;
     let mut bytes = Zeroizing::new(Vec::with_capacity(1024));
     file.take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read it: {e}"))?;
     if bytes.len() as u64 > max {
@@ -124,6 +168,17 @@ pub(crate) fn check_private(_: &std::fs::Metadata) -> std::result::Result<(), St
 #[cfg(not(unix))]
 pub(crate) fn read_private(_: &Path, _: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
     Ok(None)
+}
+
+/// Without Unix modes there is nothing to check: the file's ACLs are the system's business.
+#[cfg(not(unix))]
+pub(crate) fn read_protected(path: &Path, max: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    match std::fs::read(path) {
+        Ok(b) if b.len() as u64 > max => Err("it is too large".into()),
+        Ok(b) => Ok(Some(Zeroizing::new(b))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read it: {e}")),
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +204,19 @@ mod tests {
         std::os::unix::fs::symlink(&file, &link).unwrap();
         assert!(read_private_as(&link, 1024, euid()).unwrap_err().contains("symbolic link"));
         assert!(read_private_as(&dir.join("missing.json"), 1024, euid()).unwrap().is_none());
+        // A protected file: any owner, links followed, but no access for group or others.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_protected(&link, 1024).unwrap().unwrap().as_slice(), b"{}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o604)).unwrap();
+        let e = read_protected(&link, 1024).unwrap_err();
+        assert!(e.contains("mode 604") && e.contains("chmod 600"), "{e}");
+        assert!(read_protected(&dir, 1024).unwrap_err().contains("not a regular file"));
+        let new = dir.join("new.pem");
+        write_new(&new, b"k").unwrap();
+        assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(write_new(&new, b"other").unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&new).unwrap(), b"k");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3, "no temporary file left behind");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,10 @@ static void test_null_and_invalid_arguments(void) {
                       rapidata_options_set_issuer,     rapidata_options_set_environment,
                       rapidata_options_set_token_endpoint, rapidata_options_set_scope,
                       rapidata_options_set_ca_file,    rapidata_options_set_credentials_file,
-                      rapidata_options_set_shared_cache_dir, rapidata_options_set_token_file};
+                      rapidata_options_set_shared_cache_dir, rapidata_options_set_token_file,
+                      rapidata_options_set_client_key, rapidata_options_set_client_key_file,
+                      rapidata_options_set_client_key_id, rapidata_options_set_assertion_audience,
+                      rapidata_options_set_audience, rapidata_options_add_resource};
   for (size_t i = 0; i < sizeof setters / sizeof setters[0]; i++) {
     EXPECT_ERROR(setters[i](NULL, "x", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "options is NULL");
     EXPECT_ERROR(setters[i](o, NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "is NULL");
@@ -290,19 +294,24 @@ static void test_credentials_chain_from_environment(void) {
   rapidata_free(c);
 }
 
-/* Token requests the test server has seen from `client_id` (its admin API, through curl). */
-static long token_requests(const char *client_id) {
+/* GET `path` from the test server's admin API (through curl) into `out`; false on failure. */
+static bool admin_get(const char *path, char *out, size_t size) {
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "curl -fsS '%s/stats?client_id=%s'", env("RAPTOKEN_TEST_ADMIN"), client_id);
+  snprintf(cmd, sizeof cmd, "curl -fsS '%s%s'", env("RAPTOKEN_TEST_ADMIN"), path);
   FILE *p = popen(cmd, "r");
-  char out[256] = {0};
-  long n = -1;
-  if (p && fgets(out, sizeof out, p)) {
-    const char *v = strstr(out, "\"token_requests\":");
-    if (v) n = strtol(v + strlen("\"token_requests\":"), NULL, 10);
-  }
-  if (p) pclose(p);
-  return n;
+  if (!p) return false;
+  size_t n = fread(out, 1, size - 1, p);
+  out[n] = 0;
+  return pclose(p) == 0 && n > 0;
+}
+
+/* Token requests the test server has seen from `client_id`. */
+static long token_requests(const char *client_id) {
+  char path[256], out[256];
+  snprintf(path, sizeof path, "/stats?client_id=%s", client_id);
+  if (!admin_get(path, out, sizeof out)) return -1;
+  const char *v = strstr(out, "\"token_requests\":");
+  return v ? strtol(v + strlen("\"token_requests\":"), NULL, 10) : -1;
 }
 
 static RapidataClient *shared_client(const char *id, const char *secret, const char *dir) {
@@ -598,6 +607,136 @@ static void test_trust_and_proxy(void) {
   rapidata_options_free(o);
 }
 
+/* The whole of a (small) file, NUL-terminated; the caller frees it. */
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  char *text = calloc(1, 65536);
+  if (f && text) {
+    size_t n = fread(text, 1, 65535, f);
+    text[n] = 0;
+  }
+  if (f) fclose(f);
+  return text;
+}
+
+/* Options for a private_key_jwt client of the test server (testing/with-jwt-clients.sh). */
+static RapidataOptions *jwt_options(const char *client_id) {
+  RapidataOptions *o = NULL;
+  CHECK(rapidata_options_new(&o) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_id(o, client_id, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_issuer(o, env("RAPTOKEN_TEST_ISSUER"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_ca_file(o, env("RAPTOKEN_TEST_CA_FILE"), NULL) == RAPIDATA_STATUS_OK);
+  return o;
+}
+
+/* A token from `o`'s client (freed here), or the status it failed with. */
+static RapidataStatus token_with(RapidataOptions *o, RapidataError **err) {
+  RapidataClient *c = NULL;
+  char buf[4096];
+  RapidataStatus s = rapidata_client_new_with_options(o, &c, err);
+  if (s == RAPIDATA_STATUS_OK) s = rapidata_get_token(c, buf, sizeof buf, NULL, err);
+  rapidata_free(c);
+  rapidata_options_free(o);
+  return s;
+}
+
+static void test_private_key_jwt(void) {
+  /* An EC key from a file, an RSA key as PEM text with its kid and PS256. */
+  RapidataOptions *o = jwt_options("jwt-ec");
+  CHECK(rapidata_options_set_client_key_file(o, env("RAPTOKEN_TEST_JWT_EC_KEY"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(token_with(o, NULL) == RAPIDATA_STATUS_OK);
+  char *pem = read_file(env("RAPTOKEN_TEST_JWT_RSA_KEY"));
+  o = jwt_options("jwt-rsa");
+  CHECK(rapidata_options_set_client_key(o, pem, NULL) == RAPIDATA_STATUS_OK);
+  free(pem);
+  CHECK(rapidata_options_set_client_key_id(o, "rsa-1", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_key_algorithm(o, RAPIDATA_SIGNING_ALGORITHM_PS256, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(token_with(o, NULL) == RAPIDATA_STATUS_OK);
+  char log[16384];
+  CHECK(admin_get("/requests?client_id=jwt-rsa&n=1", log, sizeof log) && strstr(log, "\"alg\":\"PS256\",\"typ\":\"JWT\",\"kid\":\"rsa-1\"") &&
+        strstr(log, "\"auth\":\"private_key_jwt\""));
+
+  /* A key the server does not have for the client: OAUTH invalid_client. */
+  o = jwt_options("jwt-wrong");
+  CHECK(rapidata_options_set_client_key_file(o, env("RAPTOKEN_TEST_JWT_WRONG_KEY"), NULL) == RAPIDATA_STATUS_OK);
+  RapidataError *err = NULL;
+  CHECK(token_with(o, &err) == RAPIDATA_STATUS_OAUTH);
+  CHECK(err && strcmp(rapidata_error_oauth_code(err), "invalid_client") == 0 && rapidata_error_http_status(err) == 401);
+  CHECK(err && strstr(rapidata_error_message(err), "thumbprint"));
+  rapidata_error_free(err);
+
+  /* Key files open to others or malformed: CONFIG naming the file, when the client is made. */
+  const char *files[] = {env("RAPTOKEN_TEST_JWT_LOOSE_KEY"), env("RAPTOKEN_TEST_JWT_MALFORMED_KEY")};
+  for (int i = 0; i < 2; i++) {
+    o = jwt_options("jwt-ec");
+    CHECK(rapidata_options_set_client_key_file(o, files[i], NULL) == RAPIDATA_STATUS_OK);
+    RapidataClient *c = NULL;
+    EXPECT_ERROR(rapidata_client_new_with_options(o, &c, &e_), RAPIDATA_STATUS_CONFIG, files[i]);
+    CHECK(c == NULL);
+    rapidata_options_free(o);
+  }
+  o = jwt_options("jwt-ec");
+  CHECK(rapidata_options_set_client_key_file(o, env("RAPTOKEN_TEST_JWT_LOOSE_KEY"), NULL) == RAPIDATA_STATUS_OK);
+  RapidataClient *c = NULL;
+  EXPECT_ERROR(rapidata_client_new_with_options(o, &c, &e_), RAPIDATA_STATUS_CONFIG, "chmod 600");
+  /* The setters refuse what cannot work, at once. */
+  EXPECT_ERROR(rapidata_options_set_client_key(o, "-----BEGIN PRIVATE KEY-----\nAAAA\n", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT,
+               "client key: ");
+  EXPECT_ERROR(rapidata_options_set_client_key_algorithm(o, 99, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "RAPIDATA_SIGNING_ALGORITHM_");
+  EXPECT_ERROR(rapidata_options_add_extra_param(o, "client_assertion", "x", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "sets itself");
+  EXPECT_ERROR(rapidata_options_add_extra_param(o, NULL, "x", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "name is NULL");
+  EXPECT_ERROR(rapidata_options_add_extra_param(o, "x", NULL, &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "value is NULL");
+  EXPECT_ERROR(rapidata_options_add_resource(o, "not a uri", &e_), RAPIDATA_STATUS_INVALID_ARGUMENT, "absolute URI");
+  /* An EC key cannot sign RS256, nor a key-less client use private_key_jwt: CONFIG. */
+  CHECK(rapidata_options_set_client_key_file(o, env("RAPTOKEN_TEST_JWT_EC_KEY"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_client_key_algorithm(o, RAPIDATA_SIGNING_ALGORITHM_RS256, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_client_new_with_options(o, &c, &e_), RAPIDATA_STATUS_CONFIG, "cannot sign RS256");
+  rapidata_options_free(o);
+  o = jwt_options("basic-46");
+  CHECK(rapidata_options_set_client_secret(o, "secret-basic-46", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_auth_method(o, RAPIDATA_AUTH_METHOD_PRIVATE_KEY_JWT, NULL) == RAPIDATA_STATUS_OK);
+  EXPECT_ERROR(rapidata_client_new_with_options(o, &c, &e_), RAPIDATA_STATUS_CONFIG, "not a key");
+  rapidata_options_free(o);
+}
+
+static void test_request_parameters(void) {
+  /* The first resource the server knows (RAPTOKEN_TEST_RESOURCES is space-separated). */
+  char resources[512];
+  snprintf(resources, sizeof resources, "%s", env("RAPTOKEN_TEST_RESOURCES"));
+  const char *first = resources;
+  char *second = strchr(resources, ' ');
+  CHECK(second != NULL);
+  if (!second) return;
+  *second++ = 0;
+  char *end = strchr(second, ' ');
+  if (end) *end = 0;
+
+  RapidataOptions *o = jwt_options("jwt-params");
+  CHECK(rapidata_options_set_client_key_file(o, env("RAPTOKEN_TEST_JWT_EC_KEY"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_set_audience(o, "https://aud.example.test/", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_add_resource(o, first, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_add_extra_param(o, "organization", "R&D team", NULL) == RAPIDATA_STATUS_OK);
+  CHECK(token_with(o, NULL) == RAPIDATA_STATUS_OK);
+  char log[16384], want[1200];
+  CHECK(admin_get("/requests?client_id=jwt-params&n=1", log, sizeof log));
+  snprintf(want, sizeof want, "\"resource\":[\"%s\"]", first);
+  CHECK(strstr(log, want) && strstr(log, "\"audience\":[\"https://aud.example.test/\"]") &&
+        strstr(log, "\"organization\":[\"R&D team\"]"));
+
+  /* Two resources are both sent; this server takes one and says invalid_target. */
+  o = jwt_options("jwt-params");
+  CHECK(rapidata_options_set_client_key_file(o, env("RAPTOKEN_TEST_JWT_EC_KEY"), NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_add_resource(o, first, NULL) == RAPIDATA_STATUS_OK);
+  CHECK(rapidata_options_add_resource(o, second, NULL) == RAPIDATA_STATUS_OK);
+  RapidataError *err = NULL;
+  CHECK(token_with(o, &err) == RAPIDATA_STATUS_OAUTH);
+  CHECK(err && strcmp(rapidata_error_oauth_code(err), "invalid_target") == 0);
+  rapidata_error_free(err);
+  CHECK(admin_get("/requests?client_id=jwt-params&n=1", log, sizeof log));
+  snprintf(want, sizeof want, "\"resource\":[\"%s\",\"%s\"]", first, second);
+  CHECK(strstr(log, want) != NULL);
+}
+
 int main(void) {
   test_version_and_names();
   test_null_and_invalid_arguments();
@@ -611,6 +750,8 @@ int main(void) {
   test_log_callback_and_stats();
   test_retries_deadline_and_failure_stats();
   test_trust_and_proxy();
+  test_private_key_jwt();
+  test_request_parameters();
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures == 0 ? 0 : 1;
 }

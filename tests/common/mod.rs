@@ -22,6 +22,8 @@ pub struct Server {
     pub wrong_ca_file: String,
     /// The server's directory: its CA and its certificate for localhost (server.pem, server-key.pem).
     pub dir: String,
+    /// The resource indicators (RFC 8707) the server knows.
+    pub resources: Vec<String>,
 }
 
 static CHILD: Lazy<Mutex<Option<Child>>> = Lazy::new(|| Mutex::new(None));
@@ -37,6 +39,7 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
             ca_file: v("RAPTOKEN_TEST_CA_FILE"),
             wrong_ca_file: v("RAPTOKEN_TEST_WRONG_CA_FILE"),
             dir: v("RAPTOKEN_TEST_SERVER_DIR"),
+            resources: v("RAPTOKEN_TEST_RESOURCES").split_whitespace().map(str::to_string).collect(),
         };
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -61,6 +64,7 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
         ca_file: s("ca_file"),
         wrong_ca_file: s("wrong_ca_file"),
         dir: s("dir"),
+        resources: j["resources"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect(),
     };
     *CHILD.lock().unwrap() = Some(child);
     server
@@ -80,20 +84,13 @@ pub fn token_requests(client_id: &str) -> u64 {
 
 /// Asks the protected test API whether `token` is currently valid there.
 pub fn api_accepts(token: &str) -> bool {
-    let ca = std::fs::read(&server().ca_file).unwrap();
-    let certs: Vec<_> = ureq::tls::parse_pem(&ca)
-        .filter_map(|i| match i {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-            _ => None,
-        })
-        .collect();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build())
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let resp = agent.get(&server().api).header("Authorization", &format!("Bearer {token}")).call().unwrap();
-    resp.status().as_u16() == 200
+    api_me(token).is_some()
+}
+
+/// The protected test API's answer for `token` (`client_id`, `scope`, `aud`), or `None` for a 401.
+pub fn api_me(token: &str) -> Option<serde_json::Value> {
+    let mut resp = tls_agent().get(&server().api).header("Authorization", &format!("Bearer {token}")).call().unwrap();
+    (resp.status().as_u16() == 200).then(|| serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap())
 }
 
 /// Options for a registered test client, trusting the test CA.
@@ -124,4 +121,64 @@ pub fn new_client(tag: &str) -> (String, String) {
     let body = format!(r#"{{"client_id":"{id}","client_secret":"{secret}","token_endpoint_auth_method":"client_secret_basic"}}"#);
     ureq::post(&format!("{}/clients", server().admin)).header("Content-Type", "application/json").send(body.as_bytes()).expect("register a client");
     (id, secret)
+}
+
+/// An agent that trusts the test CA (for requests the library does not make itself).
+pub fn tls_agent() -> ureq::Agent {
+    let ca = std::fs::read(&server().ca_file).unwrap();
+    let certs: Vec<_> = ureq::tls::parse_pem(&ca)
+        .filter_map(|i| match i {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    ureq::Agent::config_builder()
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build())
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// A call to the admin API (plain HTTP on loopback) with an optional JSON body; its JSON answer.
+pub fn admin(method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    let url = format!("{}{path}", server().admin);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut resp = match (method, body) {
+        ("GET", _) => agent.get(&url).call(),
+        ("DELETE", _) => agent.delete(&url).call(),
+        (_, Some(b)) => agent.post(&url).header("Content-Type", "application/json").send(b.to_string()),
+        (_, None) => agent.post(&url).send_empty(),
+    }
+    .unwrap_or_else(|e| panic!("admin {method} {path}: {e}"));
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// Registers a private_key_jwt client with these public JWKs (extra metadata merged in).
+pub fn register_jwt_client(client_id: &str, jwks: &[&str], extra: serde_json::Value) {
+    let keys: Vec<serde_json::Value> = jwks.iter().map(|j| serde_json::from_str(j).unwrap()).collect();
+    let mut body = serde_json::json!({"client_id": client_id, "jwks": {"keys": keys}});
+    if let serde_json::Value::Object(more) = extra {
+        body.as_object_mut().unwrap().extend(more);
+    }
+    let (status, answer) = admin("POST", "/clients", Some(body));
+    assert_eq!(status, 200, "registering {client_id}: {answer}");
+}
+
+/// What the token endpoint received from `client_id`, oldest first (`GET /requests`).
+pub fn requests(client_id: &str) -> Vec<serde_json::Value> {
+    let (status, answer) = admin("GET", &format!("/requests?client_id={client_id}"), None);
+    assert_eq!(status, 200, "{answer}");
+    match answer {
+        serde_json::Value::Array(a) => a,
+        other => other["requests"].as_array().cloned().unwrap_or_else(|| panic!("unexpected /requests answer: {other}")),
+    }
+}
+
+/// Runs openssl (keys for the tests: RSA, and the formats other tools write).
+pub fn openssl(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl").args(args).output().expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
 }

@@ -9,6 +9,7 @@
 //   basic-50..54                 log_test       basic-55..57  stats_test
 //   basic-40 readme_example;  basic-41..49 run_installed.sh;  basic-61 sharing_test (fleet)
 //   basic-63 bench/token_bench
+//   jwt-ec, jwt-rsa, jwt-wrong, jwt-params (testing/with-jwt-clients.sh)  key_test
 #pragma once
 
 #include <raptoken.hpp>

@@ -77,6 +77,12 @@ namespace Rapidata.Raptoken.Tests
         /// <summary>Every token issued so far to the client stops working at the API.</summary>
         internal static void Revoke(string clientId) => AdminCall("POST", "/revoke?client_id=" + Uri.EscapeDataString(clientId));
 
+        /// <summary>A key file testing/with-jwt-clients.sh made: RSA, EC, WRONG, LOOSE or MALFORMED.</summary>
+        internal static string JwtKey(string which) => Require("RAPTOKEN_TEST_JWT_" + which + "_KEY");
+
+        /// <summary>What the token endpoint last received from this client, as JSON (GET /requests).</summary>
+        internal static string LastRequest(string clientId) => AdminCall("GET", "/requests?n=1&client_id=" + Uri.EscapeDataString(clientId));
+
         /// <summary>How long slow-* token responses are held back.</summary>
         internal static void SetSlowDelay(int ms) => AdminCall("POST", "/delay?ms=" + ms);
 

@@ -14,6 +14,11 @@ namespace Rapidata.Raptoken
         ClientSecretBasic = 0,
         /// <summary><c>client_id</c> and <c>client_secret</c> in the request body.</summary>
         ClientSecretPost = 1,
+        /// <summary>
+        /// A JWT signed with the client's private key (RFC 7523): set a client key. A client key
+        /// selects this method by itself.
+        /// </summary>
+        PrivateKeyJwt = 2,
     }
 
     /// <summary>RapidataLogLevel from raptoken.h: Levels of log lines, most severe first.</summary>
@@ -29,6 +34,20 @@ namespace Rapidata.Raptoken
         Info = 3,
         /// <summary>Each request.</summary>
         Debug = 4,
+    }
+
+    /// <summary>
+    /// RapidataSigningAlgorithm from raptoken.h: Values for
+    /// <see cref="RaptokenOptions.WithClientKeyAlgorithm"/>.
+    /// </summary>
+    public enum SigningAlgorithm
+    {
+        /// <summary>RSASSA-PKCS1-v1_5 with SHA-256, for RSA keys. The default for them.</summary>
+        RS256 = 0,
+        /// <summary>RSASSA-PSS with SHA-256, for RSA keys.</summary>
+        PS256 = 1,
+        /// <summary>ECDSA with P-256 and SHA-256, for EC keys (the only choice for them).</summary>
+        ES256 = 2,
     }
 
     /// <summary>

@@ -72,6 +72,21 @@ namespace Rapidata.Raptoken
         internal static extern RaptokenStatus rapidata_options_set_client_secret(OptionsHandle options, byte[] secret, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_client_key(OptionsHandle options, byte[] pem, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_client_key_file(OptionsHandle options, byte[] path, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_client_key_id(OptionsHandle options, byte[] keyId, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_client_key_algorithm(OptionsHandle options, uint algorithm, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_assertion_audience(OptionsHandle options, byte[] audience, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern RaptokenStatus rapidata_options_set_issuer(OptionsHandle options, byte[] issuerUrl, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -82,6 +97,15 @@ namespace Rapidata.Raptoken
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern RaptokenStatus rapidata_options_set_scope(OptionsHandle options, byte[] scope, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_audience(OptionsHandle options, byte[] audience, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_add_resource(OptionsHandle options, byte[] resource, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_add_extra_param(OptionsHandle options, byte[] name, byte[] value, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern RaptokenStatus rapidata_options_set_ca_file(OptionsHandle options, byte[] pemPath, out ErrorHandle outError);

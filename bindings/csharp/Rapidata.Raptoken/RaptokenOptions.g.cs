@@ -6,9 +6,10 @@ namespace Rapidata.Raptoken
     public sealed partial class RaptokenOptions
     {
         /// <summary>
-        /// Sets the client id (UTF-8). Set it together with the client secret; setting neither uses the
-        /// credentials chain. Default: the credentials chain. Environment: RAPIDATA_CLIENT_ID (with
-        /// RAPIDATA_CLIENT_SECRET, as a pair; a lone half is ignored).
+        /// Sets the client id (UTF-8). Set it together with the client secret or a client key; setting
+        /// none of them uses the credentials chain. Default: the credentials chain. Environment:
+        /// RAPIDATA_CLIENT_ID (with RAPIDATA_CLIENT_SECRET or RAPIDATA_CLIENT_KEY_FILE, as a pair; a
+        /// lone half is ignored).
         /// </summary>
         public RaptokenOptions WithClientId(string clientId)
         {
@@ -35,6 +36,78 @@ namespace Rapidata.Raptoken
             {
                 Utf8.Wipe(clientSecretUtf8);
             }
+        }
+
+        /// <summary>
+        /// Sets a private key, as PEM text, to authenticate with instead of a client secret:
+        /// private_key_jwt (RFC 7523), where each token request carries a fresh JWT signed with it and
+        /// the key never leaves this process. PKCS#8 RSA (2048 to 4096 bits) or EC P-256 keys, PKCS#1
+        /// RSA and SEC1 EC too; set it together with the client id. The library keeps the parsed key,
+        /// not the text: the caller may wipe its copy right after. The last call of this or the client
+        /// key file setter wins. Default: none.
+        /// <para/>
+        /// The UTF-8 copy this binding makes is wiped after the call.
+        /// </summary>
+        public RaptokenOptions WithClientKey(string pem)
+        {
+            byte[] pemUtf8 = null;
+            try
+            {
+                pemUtf8 = Text(pem, nameof(pem));
+                return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_client_key(o, pemUtf8, out e));
+            }
+            finally
+            {
+                Utf8.Wipe(pemUtf8);
+            }
+        }
+
+        /// <summary>
+        /// Sets a PEM file holding the private key to authenticate with instead of a client secret
+        /// (private_key_jwt; see the client key). The file is read when the client is created, which
+        /// fails with CONFIG naming it if it is missing, malformed, or open to group or others (it must
+        /// be mode 0600 or 0400). The last call of this or the client key setter wins. Default: none.
+        /// Environment: RAPIDATA_CLIENT_KEY_FILE (with RAPIDATA_CLIENT_ID, as a pair, in place of
+        /// RAPIDATA_CLIENT_SECRET).
+        /// </summary>
+        public RaptokenOptions WithClientKeyFile(string path)
+        {
+            byte[] pathUtf8 = Text(path, nameof(path));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_client_key_file(o, pathUtf8, out e));
+        }
+
+        /// <summary>
+        /// Sets the <c>kid</c> header of client assertions: which of the keys registered for the client
+        /// signed it. Needed by servers that hold several keys per client. Default: none: no kid
+        /// header. Unset, the environment variable RAPIDATA_CLIENT_KEY_ID sets it.
+        /// </summary>
+        public RaptokenOptions WithClientKeyId(string keyId)
+        {
+            byte[] keyIdUtf8 = Text(keyId, nameof(keyId));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_client_key_id(o, keyIdUtf8, out e));
+        }
+
+        /// <summary>
+        /// Sets the signature algorithm of client assertions: RS256 or PS256 with an RSA key, ES256
+        /// with an EC key. A key that cannot sign with it makes creating the client fail with CONFIG.
+        /// Default: from the key: RS256 for RSA, ES256 for EC. Unset, the environment variable
+        /// RAPIDATA_CLIENT_KEY_ALGORITHM sets it.
+        /// </summary>
+        public RaptokenOptions WithClientKeyAlgorithm(SigningAlgorithm algorithm)
+        {
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_client_key_algorithm(o, (uint)algorithm, out e));
+        }
+
+        /// <summary>
+        /// Sets the <c>aud</c> claim of client assertions. Some servers want their issuer here rather
+        /// than the token endpoint, compared exactly: <c>https://auth.example.com/</c> with its
+        /// trailing slash if that is how its discovery document spells it. Default: the token endpoint
+        /// URL. Unset, the environment variable RAPIDATA_ASSERTION_AUDIENCE sets it.
+        /// </summary>
+        public RaptokenOptions WithAssertionAudience(string audience)
+        {
+            byte[] audienceUtf8 = Text(audience, nameof(audience));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_assertion_audience(o, audienceUtf8, out e));
         }
 
         /// <summary>
@@ -83,6 +156,41 @@ namespace Rapidata.Raptoken
         }
 
         /// <summary>
+        /// Sets the <c>audience</c> parameter of token requests: the API a token is for, on servers
+        /// that ask for it this way (Auth0 style; RFC 8707 servers take a resource). Default: none: not
+        /// sent. Unset, the environment variable RAPIDATA_AUDIENCE sets it.
+        /// </summary>
+        public RaptokenOptions WithAudience(string audience)
+        {
+            byte[] audienceUtf8 = Text(audience, nameof(audience));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_audience(o, audienceUtf8, out e));
+        }
+
+        /// <summary>
+        /// Adds a <c>resource</c> parameter (RFC 8707: the API the token is for) to token requests.
+        /// Each call adds one; many servers accept only one. Default: none. Environment:
+        /// RAPIDATA_RESOURCE (space-separated URIs, used when the program adds none).
+        /// </summary>
+        public RaptokenOptions AddResource(string resource)
+        {
+            byte[] resourceUtf8 = Text(resource, nameof(resource));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_add_resource(o, resourceUtf8, out e));
+        }
+
+        /// <summary>
+        /// Adds a parameter to every token request, for servers that need more than the standard ones
+        /// (what golang.org/x/oauth2 calls EndpointParams). Names the library sends itself or has an
+        /// option for are refused. Default: none. Environment: RAPIDATA_EXTRA_PARAMS (form-encoded
+        /// <c>name=value&amp;name2=value2</c>, used when the program adds none).
+        /// </summary>
+        public RaptokenOptions AddExtraParam(string name, string value)
+        {
+            byte[] nameUtf8 = Text(name, nameof(name));
+            byte[] valueUtf8 = Text(value, nameof(value));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_add_extra_param(o, nameUtf8, valueUtf8, out e));
+        }
+
+        /// <summary>
         /// Sets a PEM file whose certificates replace the built-in trust roots (with trust SYSTEM they
         /// add to the system's). It is read when the client is created: an unreadable or empty file
         /// makes that fail with CONFIG. Default: none: the built-in roots. Unset, the environment
@@ -107,8 +215,11 @@ namespace Rapidata.Raptoken
 
         /// <summary>
         /// Sets how the client authenticates at the token endpoint: HTTP Basic (what Rapidata's SDK
-        /// does) or the id and secret in the form body. Default: client_secret_basic. Unset, the
-        /// environment variable RAPIDATA_AUTH_METHOD sets it.
+        /// does), the id and secret in the form body, or private_key_jwt, which a client key selects by
+        /// itself. A method that does not fit the credentials (a secret with private_key_jwt, a key
+        /// with the others) makes creating the client fail with CONFIG. Default: client_secret_basic;
+        /// private_key_jwt with a client key. Unset, the environment variable RAPIDATA_AUTH_METHOD sets
+        /// it.
         /// </summary>
         public RaptokenOptions WithAuthMethod(AuthMethod method)
         {

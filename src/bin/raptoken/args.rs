@@ -17,6 +17,7 @@ pub enum Command {
     Token,
     Check,
     Maintain,
+    Keygen,
     Help,
     Version,
 }
@@ -30,10 +31,12 @@ pub enum Progress {
     Never,
 }
 
+/// How the client proves its identity: a secret from a file or stdin, or a private key file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum SecretFrom {
     File(PathBuf),
     Stdin,
+    KeyFile(String),
 }
 
 #[derive(Debug)]
@@ -45,6 +48,9 @@ pub struct Cli {
     pub once: bool,
     /// Read a ready token from this file; for `maintain`, the file to keep fresh.
     pub token_file: Option<String>,
+    /// `keygen`: where to write the new private key, and whether to print a JWKS.
+    pub out: Option<PathBuf>,
+    pub jwks: bool,
     no_token_file: bool,
     shared_cache: Option<bool>,
     client_id: Option<String>,
@@ -56,7 +62,7 @@ pub struct Cli {
 }
 
 /// Flags that take a value (`--flag VALUE` or `--flag=VALUE`), besides the option table's.
-const VALUED: &[&str] = &["--client-id", "--client-secret-file", "--progress", "--token-file", "--log"];
+const VALUED: &[&str] = &["--client-id", "--client-secret-file", "--client-key-file", "--progress", "--token-file", "--log", "--out"];
 
 /// The option-table row a flag sets, if it is one of the table's flags.
 fn table_flag(name: &str) -> Option<&'static Opt> {
@@ -70,6 +76,8 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
         progress: Progress::Auto,
         once: false,
         token_file: None,
+        out: None,
+        jwks: false,
         no_token_file: false,
         shared_cache: None,
         client_id: None,
@@ -118,6 +126,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                 "--version" => early = early.or(Some(Command::Version)),
                 "--json" => cli.json = true,
                 "--once" => cli.once = true,
+                "--jwks" => cli.jwks = true,
                 "--no-token-file" => cli.no_token_file = true,
                 "--shared-cache" => cli.shared_cache = Some(true),
                 "--no-shared-cache" => cli.shared_cache = Some(false),
@@ -142,9 +151,10 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                     "token" => Command::Token,
                     "check" => Command::Check,
                     "maintain" => Command::Maintain,
+                    "keygen" => Command::Keygen,
                     "help" => Command::Help,
                     "version" => Command::Version,
-                    other => return Err(format!("unknown command {} (commands: token, check, maintain, help)", word_preview(other))),
+                    other => return Err(format!("unknown command {} (commands: token, check, maintain, keygen, help)", word_preview(other))),
                 });
             }
         }
@@ -152,13 +162,20 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
     cli.command = match (early, command) {
         (Some(c), _) => return Ok(Cli { command: c, ..cli }),
         (None, Some(c)) => c,
-        (None, None) => return Err("no command given (commands: token, check, maintain, help)".into()),
+        (None, None) => return Err("no command given (commands: token, check, maintain, keygen, help)".into()),
     };
     if cli.json && cli.command != Command::Token {
         return Err("--json applies to the token command only".into());
     }
     if cli.once && cli.command != Command::Maintain {
         return Err("--once applies to the maintain command only".into());
+    }
+    if (cli.out.is_some() || cli.jwks) != (cli.command == Command::Keygen) {
+        return Err(if cli.command == Command::Keygen {
+            "keygen needs --out PATH: the file to write the new private key to".into()
+        } else {
+            "--out and --jwks apply to the keygen command only".into()
+        });
     }
     // maintain keeps a token file fresh, or the fleet's entry in Redis, or both.
     let fleet = cli.options.iter().any(|(n, v)| *n == "shared_cache_url" && !v.is_empty())
@@ -173,10 +190,11 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
     }
     match (&cli.client_id, &cli.secret) {
         (Some(_), None) => {
-            return Err("--client-id needs its secret: add --client-secret-file PATH or --client-secret-stdin \
-                        (or set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET instead)"
+            return Err("--client-id needs its secret or key: add --client-secret-file PATH, --client-secret-stdin or \
+                        --client-key-file PATH (or set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET instead)"
                 .into())
         }
+        (None, Some(SecretFrom::KeyFile(_))) => return Err("--client-key-file needs --client-id too".into()),
         (None, Some(_)) => return Err("a client secret option needs --client-id too".into()),
         _ => {}
     }
@@ -199,6 +217,8 @@ fn set_valued(cli: &mut Cli, name: &str, value: String) -> Result<(), String> {
     match name {
         "--client-id" => cli.client_id = Some(value),
         "--client-secret-file" => set_secret(cli, SecretFrom::File(PathBuf::from(value)))?,
+        "--client-key-file" => set_secret(cli, SecretFrom::KeyFile(value))?,
+        "--out" => cli.out = Some(PathBuf::from(value)),
         "--token-file" => cli.token_file = Some(value),
         "--log" => {
             cli.log = Some(match value.to_ascii_lowercase().as_str() {
@@ -224,7 +244,7 @@ fn set_valued(cli: &mut Cli, name: &str, value: String) -> Result<(), String> {
 
 fn set_secret(cli: &mut Cli, from: SecretFrom) -> Result<(), String> {
     if cli.secret.is_some() {
-        return Err("give the client secret once: --client-secret-file or --client-secret-stdin".into());
+        return Err("give the client secret or key once: --client-secret-file, --client-secret-stdin or --client-key-file".into());
     }
     cli.secret = Some(from);
     Ok(())
@@ -249,14 +269,27 @@ fn word_preview(s: &str) -> String {
 }
 
 impl Cli {
+    /// The last value given to an option-table flag, e.g. `client_key_id` for `--client-key-id`.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.options.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
     /// The library options this command line asks for. Reads the secret (file or stdin) here,
     /// so nothing is read for `--help`. Environment variables are applied by the library.
     pub fn client_options(&self) -> Result<ClientOptions, Failure> {
         let mut o = ClientOptions::new();
-        if let (Some(id), Some(from)) = (&self.client_id, &self.secret) {
-            let secret = read_secret(from)?;
-            o.set_client_id(id)?;
-            o.set_client_secret(&secret)?;
+        match (&self.client_id, &self.secret) {
+            // The library reads the key file (and checks its permissions) when the client is made.
+            (Some(id), Some(SecretFrom::KeyFile(path))) => {
+                o.set_client_id(id)?;
+                o.set_client_key_file(path)?;
+            }
+            (Some(id), Some(from)) => {
+                let secret = read_secret(from)?;
+                o.set_client_id(id)?;
+                o.set_client_secret(&secret)?;
+            }
+            _ => {}
         }
         for (name, value) in &self.options {
             o.set_text(name, value)?;
@@ -322,12 +355,13 @@ fn read_secret(from: &SecretFrom) -> Result<Zeroizing<String>, Failure> {
                 .map_err(|e| Failure::Config(format!("cannot read the client secret file {}: {e}", path.display())))?,
         ),
         SecretFrom::Stdin => read_stdin_line()?,
+        SecretFrom::KeyFile(_) => unreachable!("key files are read by the library"),
     };
     let line = Zeroizing::new(text.lines().next().unwrap_or("").to_string());
     if line.is_empty() {
         let place = match from {
             SecretFrom::File(p) => format!("the client secret file {}", p.display()),
-            SecretFrom::Stdin => "standard input".into(),
+            SecretFrom::Stdin | SecretFrom::KeyFile(_) => "standard input".into(),
         };
         return Err(Failure::Config(format!("{place} is empty: its first line must be the client secret")));
     }
@@ -381,6 +415,14 @@ mod tests {
         }
         assert!(p(&["maintain", "--shared-cache-url", "redis://cache:6379"]).is_ok(), "keeps the fleet's entry fresh");
         assert!(p(&["token", "--once"]).is_err());
+        assert!(p(&["keygen"]).unwrap_err().contains("--out"));
+        assert!(p(&["token", "--jwks"]).unwrap_err().contains("keygen"));
+        let c = p(&["keygen", "--out", "k.pem", "--jwks", "--client-key-id", "k1"]).unwrap();
+        assert_eq!((c.command, c.out.as_deref(), c.jwks), (Command::Keygen, Some(std::path::Path::new("k.pem")), true));
+        assert!(p(&["token", "--client-key-file", "k.pem"]).unwrap_err().contains("--client-id"));
+        let c = p(&["token", "--client-id", "x", "--client-key-file", "k.pem"]).unwrap();
+        assert_eq!(c.secret, Some(SecretFrom::KeyFile("k.pem".into())));
+        assert!(p(&["token", "--client-id", "x", "--client-key-file", "k", "--client-secret-stdin"]).unwrap_err().contains("once"));
         assert!(p(&["maintain", "--token-file", "t.json", "--once"]).unwrap().once);
         let c = p(&["token", "--shared-cache=/tmp/c"]).unwrap();
         assert_eq!((c.shared_cache, c.options.clone()), (None, vec![("shared_cache_dir", "/tmp/c".to_string())]));

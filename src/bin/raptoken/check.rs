@@ -39,14 +39,36 @@ pub fn run(cli: &Cli) -> i32 {
     if from_token_file {
         line("credentials", format!("{} (a ready token: no client id or secret is used)", cfg.credentials.source));
     } else {
+        let what = if cfg.credentials.key.is_some() { "key" } else { "secret" };
         line(
             "credentials",
-            format!("{}, client id {} (the secret is never shown)", cfg.credentials.source, cfg.credentials.client_id),
+            format!("{}, client id {} (the {what} is never shown)", cfg.credentials.source, cfg.credentials.client_id),
         );
     }
     line("issuer", &cfg.issuer);
-    line("auth method", cfg.auth_method.as_str());
+    if !from_token_file {
+        line("auth method", cfg.auth_method.as_str());
+    }
+    if let (Some(key), Some(alg)) = (&cfg.credentials.key, cfg.client_key_algorithm) {
+        let from = match &cfg.credentials.key_file {
+            Some(f) => format!("from {}", f.display()),
+            None => "given as text".to_string(),
+        };
+        line("client key", format!("{} {from}, JWK thumbprint {}", key.kind(), key.thumbprint()));
+        let kid = cfg.client_key_id.as_deref().map(|k| format!(", kid {k}")).unwrap_or_default();
+        let aud = cfg.assertion_audience.as_deref().unwrap_or("the token endpoint");
+        line("assertion", format!("{} JWT for 60 s{kid}, aud {aud}", alg.as_str()));
+    }
     line("scope", if cfg.scope.is_empty() { "(none: no scope parameter is sent)" } else { &cfg.scope });
+    let mut params: Vec<String> = cfg.audience.iter().map(|a| format!("audience {a}")).collect();
+    params.extend(cfg.resources.iter().map(|r| format!("resource {r}")));
+    if !cfg.extra_params.is_empty() {
+        let names: Vec<&str> = cfg.extra_params.iter().map(|(n, _)| n.as_str()).collect();
+        params.push(format!("{} (values not shown)", names.join(", ")));
+    }
+    if !params.is_empty() {
+        line("parameters", params.join("; "));
+    }
     match &cfg.ca_file {
         Some(p) => line("trust roots", format!("{} (replaces the built-in roots)", p.display())),
         None => line("trust roots", "built-in (Mozilla's root certificates)"),

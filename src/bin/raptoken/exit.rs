@@ -98,9 +98,10 @@ fn hint(e: &Error) -> &'static str {
     }
     match e.kind() {
         ErrorKind::NoCredentials => {
-            "set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET, or pass --client-id with --client-secret-file or \
-             --client-secret-stdin, or log in once with Rapidata's Python SDK (it writes \
-             ~/.config/rapidata/credentials.json). Create a client id and secret under Rapidata Settings > Tokens"
+            "set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET (or RAPIDATA_CLIENT_KEY_FILE), or pass --client-id with \
+             --client-secret-file, --client-secret-stdin or --client-key-file, or log in once with Rapidata's Python \
+             SDK (it writes ~/.config/rapidata/credentials.json). Create a client id and secret under Rapidata \
+             Settings > Tokens"
         }
         ErrorKind::InvalidArgument => "a value on the command line is not usable: correct it as the message says (see raptoken --help)",
         ErrorKind::Config if msg.contains("CA file") => {
@@ -111,6 +112,17 @@ fn hint(e: &Error) -> &'static str {
             "the token file (--token-file, RAPIDATA_TOKEN_FILE) is missing, unsafe or stale: check that the process \
              keeping it fresh (raptoken maintain --token-file PATH) runs, or use --no-token-file to exchange \
              credentials instead"
+        }
+        ErrorKind::Config if msg.contains("client key") && msg.contains("exists already") => {
+            "keygen never replaces a key: pass another --out, or remove the old key once nothing uses it"
+        }
+        ErrorKind::Config if ["authenticates with private_key_jwt", "not a key", "cannot sign"].iter().any(|w| msg.contains(w)) => {
+            "the authentication settings contradict each other: a key goes with private_key_jwt (leave --auth-method \
+             unset) and its own algorithm (RS256/PS256 for RSA, ES256 for EC)"
+        }
+        ErrorKind::Config if msg.contains("client key") => {
+            "the client key (--client-key-file, RAPIDATA_CLIENT_KEY_FILE) must be an unencrypted PEM private key (RSA of \
+             2048+ bits or EC P-256) in a file only its owner can read (chmod 600); raptoken keygen writes one"
         }
         ErrorKind::Config if msg.contains("credentials file") => {
             "fix the credentials file named above (chmod 600 if others can write it; valid JSON as Rapidata's SDK \
@@ -149,6 +161,12 @@ fn hint(e: &Error) -> &'static str {
             _ => "the server answered an unexpected HTTP status: check that the URL is the token endpoint",
         },
         ErrorKind::OAuth => match e.oauth_code().unwrap_or("") {
+            "invalid_client" if msg.contains("thumbprint") => {
+                "the server refused the signed assertion: register this key's public JWK for the client (raptoken \
+                 check shows its thumbprint), match --client-key-id to the JWK's kid, set --assertion-audience if \
+                 the server wants its issuer, and check this machine's clock"
+            }
+            "invalid_target" => "the server does not accept this --resource (or more than one): check the resource URIs it knows",
             "invalid_client" => {
                 "the client id or secret is wrong, revoked or stale, or the server expects the other authentication \
                  method: check the id and secret, try --auth-method post (or basic), or create new credentials under \
