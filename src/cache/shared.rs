@@ -18,7 +18,7 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ use zeroize::Zeroizing;
 
 use crate::token::{Fetched, MAX_LIFETIME};
 use crate::util::error::Result;
-use crate::util::files::{check_private, create_private_dirs, read_private, write_atomic};
+use crate::util::files::{check_private, create_private_dirs, lock_within, read_private, write_atomic};
 use crate::util::secret::Secret;
 
 /// The file format. A new format also changes the key's prefix (`-v1`), so library versions
@@ -219,23 +219,8 @@ impl SharedCache {
     /// `Ok(None)`: gave up waiting. The lock is released when the returned file is dropped, or
     /// by the kernel when this process dies.
     fn lock_entry(&self) -> std::io::Result<Option<File>> {
-        let file = open_lock(&self.lock)?;
-        let deadline = Instant::now() + self.lock_wait;
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match try_lock(&file) {
-                Ok(true) => return Ok(Some(file)),
-                Ok(false) => {}
-                Err(e) => return Err(e),
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            // flock cannot time out; poll, starting fast because the holder's request is short.
-            std::thread::sleep(pause.min(deadline - now));
-            pause = (pause * 2).min(MAX_POLL);
-        }
+        // flock cannot time out: polled, starting fast because the holder's request is short.
+        lock_within(&self.lock, self.lock_wait, MAX_POLL, &|why| log(format_args!("replacing {}: {why}", self.lock.display())))
     }
 }
 
@@ -301,60 +286,6 @@ impl ClassifyName for serde_json::Error {
             serde_json::error::Category::Eof => "ends early",
         }
     }
-}
-
-// The Unix file operations: ownership and modes, no-follow opens, flock.
-
-/// Opens (creating, mode 0600) the lock file. One that is not ours is replaced: a lock file
-/// someone else controls could be held forever.
-#[cfg(unix)]
-fn open_lock(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let open = || std::fs::OpenOptions::new().read(true).write(true).create(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path);
-    let file = match open() {
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => None,
-        other => Some(other?),
-    };
-    if let Some(file) = file {
-        let meta = file.metadata()?;
-        match check_private(&meta) {
-            Ok(()) if meta.is_file() => return Ok(file),
-            Ok(()) => log(format_args!("replacing {}: it is not a regular file", path.display())),
-            Err(why) => log(format_args!("replacing {}: {why}", path.display())),
-        }
-    } else {
-        log(format_args!("replacing {}: it is a symbolic link", path.display()));
-    }
-    std::fs::remove_file(path)?;
-    open()
-}
-
-/// `flock(LOCK_EX | LOCK_NB)`: `Ok(false)` if another open file holds it.
-#[cfg(unix)]
-fn try_lock(file: &File) -> std::io::Result<bool> {
-    use std::os::unix::io::AsRawFd;
-    loop {
-        // SAFETY: a valid open descriptor owned by `file` for the duration of the call.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(true);
-        }
-        let e = std::io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => return Ok(false),
-            Some(libc::EINTR) => continue,
-            _ => return Err(e),
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn open_lock(_: &Path) -> std::io::Result<File> {
-    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no flock on this system"))
-}
-
-#[cfg(not(unix))]
-fn try_lock(_: &File) -> std::io::Result<bool> {
-    Ok(false)
 }
 
 #[cfg(test)]
