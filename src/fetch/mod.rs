@@ -10,6 +10,7 @@ use parking_lot::Mutex;
 
 pub(crate) mod diagnostics;
 mod discovery;
+pub(crate) mod login;
 pub(crate) mod network;
 mod oauth;
 mod resolver;

@@ -76,6 +76,25 @@ impl Transport {
         read(req.send(body.as_bytes()))
     }
 
+    /// A POST with a JSON body (or none), and optionally a bearer token: the login bridge's calls.
+    pub fn post_json(&self, url: &str, bearer: Option<&str>, json: Option<&[u8]>, timeout: Duration) -> Result<Response> {
+        let mut req = self.agent.post(url);
+        if let Some(token) = bearer {
+            let mut header = Zeroizing::new(String::with_capacity(7 + token.len()));
+            header.push_str("Bearer ");
+            header.push_str(token);
+            req = req.header("Authorization", header.as_str());
+        }
+        if json.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        let req = req.config().timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout.min(timeout))).build();
+        read(match json {
+            Some(body) => req.send(body),
+            None => req.send_empty(),
+        })
+    }
+
     pub fn get(&self, url: &str, timeout: Duration) -> Result<Response> {
         let req = self.agent.get(url).config().timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout.min(timeout))).build();
         read(req.call())
