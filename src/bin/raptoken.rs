@@ -8,6 +8,8 @@ mod args;
 mod check;
 #[path = "raptoken/exit.rs"]
 mod exit;
+#[path = "raptoken/login.rs"]
+mod login;
 #[path = "raptoken/maintain.rs"]
 mod maintain;
 #[path = "raptoken/progress.rs"]
@@ -28,9 +30,16 @@ Usage:
   raptoken maintain --token-file PATH [--once] [OPTIONS]
                                       keep a fresh token in PATH for programs that read
                                       RAPIDATA_TOKEN_FILE (--once: write it once and exit)
+  raptoken login [--environment DOMAIN | --issuer URL] [--ca-file PATH] [--no-browser] [--timeout DURATION]
+                                      log in once on a workstation (a browser approval): stores a
+                                      new API client in ~/.config/rapidata/credentials.json, as
+                                      Rapidata's Python SDK does, for every later run to use
+  raptoken logout [--client-id ID] [--environment DOMAIN | --issuer URL]
+                                      remove this environment's stored clients (or one) from it
   raptoken help | --help | --version
 
 Examples:
+  raptoken login                                   # once per workstation: approve in the browser
   curl -H \"Authorization: Bearer $(raptoken token)\" https://api.rapidata.ai/...
   raptoken check                                   # what is configured, and does it work?
   raptoken token --json | jq -r .expires_at
@@ -42,7 +51,8 @@ Examples:
                  --client-id demo-client --client-secret-file <(echo demo-secret)
 
 Credentials, first found wins: --client-id with --client-secret-file or --client-secret-stdin;
-RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET; the credentials file of Rapidata's Python SDK.
+RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET; the credentials file that raptoken login (or
+Rapidata's Python SDK) writes.
 There is no --client-secret VALUE on purpose: a command line is visible to every user of the
 machine (ps, /proc/PID/cmdline) and is kept in shell history.
 
@@ -59,6 +69,8 @@ Options:
   --no-shared-cache              RAPIDATA_SHARED_CACHE=0
   --log error|warn|info|debug    print the library's log lines (fetches, retries) on stderr
   --json                         token: print token, type, scope, expiry and refresh time as JSON
+  --no-browser                   login: only print the URL to open (e.g. over SSH)
+  --timeout DURATION             login: how long to wait for the approval (default 300 s)
   --progress auto|always|never   say on stderr what a fetch waits for once it takes over 1 s;
                                  auto (default): only when stderr is a terminal
   -q, --quiet                    same as --progress never
@@ -76,7 +88,9 @@ Exit status (10 + the library's RAPIDATA_STATUS_*):
   17  HTTP              an HTTP error without an OAuth error (404, 429, 503, ...)
   18  OAUTH             the server refused: invalid_client, invalid_scope, ...
   19  PROTOCOL          the answer is not a token response
-Every failure prints the message and a hint (stderr for token and maintain, stdout for check).
+  21  CANCELLED         the operation was cancelled
+Every failure prints the message and a hint (stderr for token, maintain, login and logout,
+stdout for check).
 maintain exits on a failure at start; later failures are logged and retried with backoff;
 SIGTERM or SIGINT stops it with status 0, leaving the last token in the file.
 ";
@@ -108,5 +122,7 @@ fn run() -> i32 {
         Command::Token => token::run(&cli),
         Command::Check => check::run(&cli),
         Command::Maintain => maintain::run(&cli),
+        Command::Login => login::login(&cli),
+        Command::Logout => login::logout(&cli),
     }
 }
