@@ -34,11 +34,20 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
             wrong_ca_file: v("RAPTOKEN_TEST_WRONG_CA_FILE"),
         };
     }
+    let (server, child) = spawn_server(&[]);
+    *CHILD.lock().unwrap() = Some(child);
+    server
+});
+
+/// Starts another test server with `args` (e.g. `--no-bridge`). It stops when the returned
+/// child is dropped with its stdin, or with this process.
+pub fn spawn_server(args: &[&str]) -> (Server, Child) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let deps = Command::new(root.join("testing/oidc-server/install-deps.sh")).status().expect("run install-deps.sh");
     assert!(deps.success(), "npm dependencies of the test server failed to install");
     let mut child = Command::new("node")
         .arg(root.join("testing/oidc-server/server.mjs"))
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -56,9 +65,8 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
         ca_file: s("ca_file"),
         wrong_ca_file: s("wrong_ca_file"),
     };
-    *CHILD.lock().unwrap() = Some(child);
-    server
-});
+    (server, child)
+}
 
 pub fn server() -> &'static Server {
     &SERVER
