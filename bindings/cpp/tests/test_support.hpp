@@ -8,6 +8,7 @@
 //   basic-30..33                 sharing_test   basic-34..39  resilience_test
 //   basic-50..54                 log_test       basic-55..57  stats_test
 //   basic-40 readme_example;  basic-41..49 run_installed.sh;  basic-63 bench/token_bench
+//   login_test: no fixed client (each login creates its own)
 #pragma once
 
 #include <raptoken.hpp>
