@@ -230,6 +230,9 @@ fn update(path: &Path, change: impl FnOnce(&mut Map<String, Value>) -> std::resu
     result
 }
 
+/// The fields of an entry, in the order the SDK writes them.
+const SDK_FIELDS: [&str; 6] = ["display_name", "client_id", "client_secret", "endpoint", "created_at", "last_used"];
+
 /// JSON with two-space indentation, as the SDK's `json.dump(indent=2)` writes it. Written out
 /// rather than serde_json's pretty printer: a few lines instead of kilobytes of library.
 fn write_json(out: &mut Vec<u8>, v: &Value, indent: usize) {
@@ -250,7 +253,11 @@ fn write_json(out: &mut Vec<u8>, v: &Value, indent: usize) {
         }
         Value::Object(map) if !map.is_empty() => {
             out.push(b'{');
-            for (i, (k, item)) in map.iter().enumerate() {
+            // An entry's fields in the SDK's order, then any others: a file the SDK wrote keeps
+            // its look. (The map itself is sorted.)
+            let known = SDK_FIELDS.iter().filter_map(|k| map.get_key_value(*k));
+            let others = map.iter().filter(|(k, _)| !SDK_FIELDS.contains(&k.as_str()));
+            for (i, (k, item)) in known.chain(others).enumerate() {
                 out.extend_from_slice(if i == 0 { b"" } else { b"," });
                 newline(out, indent + 2);
                 let _ = serde_json::to_writer(&mut *out, k);
@@ -442,7 +449,7 @@ mod tests {
         add(&path, "https://auth.rapidata.ai", &client("x")).unwrap();
         assert!(!stale.exists());
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("{\n  \"https://auth.rapidata.ai\": [\n    {\n      \"client_id\": \"x\","), "{text}");
+        assert!(text.starts_with("{\n  \"https://auth.rapidata.ai\": [\n    {\n      \"display_name\": \"host - x\",\n      \"client_id\": \"x\","), "{text}");
         std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap()).unwrap();
     }
 }
