@@ -450,9 +450,9 @@ struct Out {
     stderr: String,
 }
 
-/// Runs the CLI with `env` only (HOME = `home`), bounded to 60 s.
-fn cli(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Out {
-    let child = Command::new(env!("CARGO_BIN_EXE_raptoken"))
+/// Starts the CLI with `env` only (HOME = `home`, and PATH for `$BROWSER`'s script).
+fn spawn_cli(args: &[&str], home: &Path, env: &[(&str, &str)]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_raptoken"))
         .args(args)
         .env_clear()
         .env("HOME", home)
@@ -462,8 +462,12 @@ fn cli(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Out {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    let out = wait_bounded(child, Duration::from_secs(60), args);
+        .unwrap()
+}
+
+/// Runs the CLI as `spawn_cli` starts it, bounded to 60 s.
+fn cli(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Out {
+    let out = wait_bounded(spawn_cli(args, home, env), Duration::from_secs(60), args);
     Out { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
 }
 
@@ -567,21 +571,7 @@ fn cli_logins_from_concurrent_processes_lose_no_entry() {
     let browser = recording_browser(&home);
     let env = [server_env(), vec![("BROWSER", browser.as_str())]].concat();
     const N: usize = 4;
-    let children: Vec<_> = (0..N)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_raptoken"))
-                .arg("login")
-                .env_clear()
-                .env("HOME", &home)
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .envs(env.iter().copied())
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children: Vec<_> = (0..N).map(|_| spawn_cli(&["login"], &home, &env)).collect();
     decide_recorded(&home, N, true);
     for child in children {
         let out = wait_bounded(child, Duration::from_secs(60), &["login"]);

@@ -5,6 +5,7 @@
  * Built with -Wall -Wextra -Werror -Wpedantic and run under valgrind by scripts/test.d/20-c.sh.
  */
 #include "raptoken.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -15,16 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures = 0, checks = 0;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    checks++;                                                                    \
-    if (!(cond)) {                                                               \
-      failures++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                            \
-  } while (0)
 
 /* Asserts a status and that the error object carries it and a non-empty message. */
 static void expect_error(RapidataStatus got, RapidataError *err, RapidataStatus want, const char *needle,
@@ -45,15 +36,6 @@ static void expect_error(RapidataStatus got, RapidataError *err, RapidataStatus 
     expect_error(s_, e_, want, needle, __LINE__); \
   } while (0)
 /* `call` must use the name `e_` for its error out-parameter. */
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (!v || !*v) {
-    fprintf(stderr, "%s is not set: run under testing/with-oidc-server.sh\n", name);
-    exit(2);
-  }
-  return v;
-}
 
 static void test_version_and_names(void) {
   CHECK(strcmp(rapidata_version(), RAPTOKEN_VERSION) == 0);

@@ -8,6 +8,7 @@
  * Built with -Wall -Wextra -Werror -Wpedantic and run under valgrind by scripts/test.d/20-c.sh.
  */
 #include "raptoken.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -17,16 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures = 0, checks = 0;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    checks++;                                                                    \
-    if (!(cond)) {                                                               \
-      failures++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                            \
-  } while (0)
 
 /* Checks a status, its error object and a word of its message; frees the error. */
 static void expect(RapidataStatus got, RapidataError *err, RapidataStatus want, const char *needle, int line) {
@@ -48,15 +39,6 @@ static void expect(RapidataStatus got, RapidataError *err, RapidataStatus want, 
     RapidataStatus s_ = (call);                      \
     expect(s_, err, want, needle, __LINE__);         \
   } while (0)
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (!v || !*v) {
-    fprintf(stderr, "%s is not set: run under testing/with-oidc-server.sh\n", name);
-    exit(2);
-  }
-  return v;
-}
 
 static char dir[64];
 
