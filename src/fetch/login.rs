@@ -63,7 +63,7 @@ pub(crate) fn run(s: &BridgeSettings, on_url: &mut dyn FnMut(&str), cancel: &Can
     if matches!(resp.status, 404 | 405 | 501) {
         return Err(no_bridge(auth, resp.status));
     }
-    let mut keys = fields(&resp, step, &["readKey", "writeKey"])?;
+    let mut keys = fields(&resp, step, &["readKey", "writeKey"], "readKey and writeKey")?;
     let write_key = keys.pop().unwrap_or_default();
     let read_key = Secret::new(keys.pop().unwrap_or_default());
 
@@ -86,7 +86,7 @@ pub(crate) fn run(s: &BridgeSettings, on_url: &mut dyn FnMut(&str), cancel: &Can
     let created = transport
         .post_json(&format!("{auth}/Client"), Some(access_token.expose()), Some(body.as_bytes()), s.request_timeout)
         .map_err(|e| e.with_context(step))
-        .and_then(|resp| fields(&resp, step, &["clientId", "clientSecret"]))
+        .and_then(|resp| fields(&resp, step, &["clientId", "clientSecret"], "clientId and clientSecret"))
         .map_err(|e| e.redact(&[access_token]))?;
     let mut created = created.into_iter();
     let client_id = created.next().unwrap_or_default();
@@ -109,7 +109,7 @@ fn poll(s: &BridgeSettings, transport: &Transport, url: &Secret, cancel: &Cancel
         let step = "waiting for the login (GET /identity/bridge-token)";
         let failure = match transport.get(url.expose(), left.min(s.request_timeout)) {
             Ok(r) if r.status == 202 => None,
-            Ok(r) if r.status == 200 => return fields(&r, step, &["accessToken"]).map(|mut v| Secret::new(v.pop().unwrap_or_default())),
+            Ok(r) if r.status == 200 => return fields(&r, step, &["accessToken"], "accessToken").map(|mut v| Secret::new(v.pop().unwrap_or_default())),
             Ok(r) if r.status == 403 => return Err(refused(&r)),
             Ok(r) if r.status == 410 => {
                 return Err(Error::new(
@@ -193,7 +193,7 @@ fn refused(resp: &Response) -> Error {
 /// The string fields `names` of a 2xx JSON answer, each non-empty and printable; anything else
 /// is an error naming `step`. Every string of the parsed answer is wiped before it is dropped:
 /// the answers carry keys, tokens and secrets.
-fn fields(resp: &Response, step: &str, names: &[&str]) -> Result<Vec<String>> {
+fn fields(resp: &Response, step: &str, names: &[&str], what: &str) -> Result<Vec<String>> {
     if !(200..300).contains(&resp.status) {
         return Err(http_error(resp, step));
     }
@@ -214,7 +214,7 @@ fn fields(resp: &Response, step: &str, names: &[&str]) -> Result<Vec<String>> {
     }
     if found.len() < names.len() {
         // A 2xx body may hold keys or secrets: never quoted.
-        return Err(Error::protocol(format!("{step}: the server's answer (HTTP {}) has no usable {}", resp.status, names.join(" and ")))
+        return Err(Error::protocol(format!("{step}: the server's answer (HTTP {}) has no usable {what}", resp.status))
             .with_http_status(resp.status));
     }
     Ok(found)
@@ -242,12 +242,12 @@ mod tests {
     #[test]
     fn answers_are_checked_and_secrets_never_quoted() {
         let secret_body = r#"{"clientId":"c","clientSecret":"s3cr3t-value-0123456789"}"#;
-        assert_eq!(fields(&resp(200, secret_body), "x", &["clientId", "clientSecret"]).unwrap(), ["c", "s3cr3t-value-0123456789"]);
-        let e = fields(&resp(500, "database down"), "creating", &["clientId"]).unwrap_err();
+        assert_eq!(fields(&resp(200, secret_body), "x", &["clientId", "clientSecret"], "both").unwrap(), ["c", "s3cr3t-value-0123456789"]);
+        let e = fields(&resp(500, "database down"), "creating", &["clientId"], "clientId").unwrap_err();
         assert_eq!((e.kind(), e.http_status()), (ErrorKind::Http, 500));
         assert!(e.message().contains("HTTP 500") && e.message().contains("database down"), "{}", e.message());
         for body in ["<html>", r#"{"clientId":"c"}"#, r#"{"clientId":"","clientSecret":"a b"}"#] {
-            let e = fields(&resp(200, body), "creating", &["clientId", "clientSecret"]).unwrap_err();
+            let e = fields(&resp(200, body), "creating", &["clientId", "clientSecret"], "clientId and clientSecret").unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Protocol);
             assert!(!e.message().contains("html") && e.message().contains("clientId and clientSecret"), "{}", e.message());
         }

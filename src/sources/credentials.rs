@@ -274,12 +274,18 @@ fn write_json(out: &mut Vec<u8>, v: &Value, indent: usize) {
         }
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        // Integers as they were; a float keeps its point (1.0 stays a float for Python).
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), ..) => out.extend_from_slice(i.to_string().as_bytes()),
-            (_, Some(u), _) => out.extend_from_slice(u.to_string().as_bytes()),
-            (.., f) => out.extend_from_slice(format!("{:?}", f.unwrap_or(0.0)).as_bytes()),
-        },
+        // Integers as they were; a float keeps a point (1.0 stays a float for Python).
+        Value::Number(n) => {
+            let text = match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => i.to_string(),
+                (_, Some(u)) => u.to_string(),
+                _ => {
+                    let f = n.as_f64().unwrap_or(0.0).to_string();
+                    if f.contains('.') { f } else { f + ".0" }
+                }
+            };
+            out.extend_from_slice(text.as_bytes());
+        }
     }
 }
 
