@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::util::error::{Error, Result};
-use crate::util::files::{create_private, create_private_dirs, lock_within, sync_dir, write_atomic_via};
+use crate::util::files::{create_private, create_private_dirs, lock_within, sync_dir, temp_path, write_atomic_via};
 use crate::util::secret::Secret;
 use crate::util::timefmt::iso8601_micros;
 
@@ -118,7 +118,8 @@ pub(crate) fn check_writable(path: &Path) -> Result<()> {
     let dir = parent(path);
     create_private_dirs(dir).map_err(|e| unwritable(path, &format!("cannot create the directory {}: {e}", dir.display())))?;
     // Creating a file is the only sure test (permissions, read-only or immutable, root or not).
-    let probe = dir.join(format!(".{}.probe.{}", file_name(path), std::process::id()));
+    // A name unique per process and call: logins may run in several threads at once.
+    let probe = temp_path(path);
     match create_private(&probe) {
         Ok(_) => {
             let _ = std::fs::remove_file(&probe);
