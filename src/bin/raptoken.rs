@@ -30,7 +30,8 @@ Usage:
   raptoken maintain --token-file PATH [--once] [OPTIONS]
                                       keep a fresh token in PATH for programs that read
                                       RAPIDATA_TOKEN_FILE (--once: write it once and exit)
-  raptoken login [--environment DOMAIN | --issuer URL] [--ca-file PATH] [--no-browser] [--timeout DURATION]
+  raptoken login [--environment DOMAIN | --issuer URL] [--ca-file PATH] [--no-browser]
+                 [--timeout DURATION]
                                       log in once on a workstation (a browser approval): stores a
                                       new API client in ~/.config/rapidata/credentials.json, as
                                       Rapidata's Python SDK does, for every later run to use
