@@ -135,6 +135,10 @@ typedef enum RapidataStatus {
    * A bug inside raptoken was caught at the boundary; the process is still safe to use.
    */
   RAPIDATA_STATUS_PANIC = 10,
+  /**
+   * The caller cancelled the call (`rapidata_cancellation_cancel`).
+   */
+  RAPIDATA_STATUS_CANCELLED = 11,
 } RapidataStatus;
 
 /**
@@ -151,6 +155,13 @@ typedef enum RapidataTrust {
    */
   RAPIDATA_TRUST_SYSTEM = 2,
 } RapidataTrust;
+
+/**
+ * Opaque cancellation flag. Pass it to a call that accepts one and call
+ * `rapidata_cancellation_cancel` from any thread to make that call return
+ * `RAPIDATA_STATUS_CANCELLED`. Every function may be called on it from any number of threads.
+ */
+typedef struct RapidataCancellation RapidataCancellation;
 
 /**
  * Opaque client. Every function may be called on it from any number of threads at once.
@@ -197,6 +208,14 @@ typedef struct RapidataTokenInfo {
  * the client that logs (the calling thread is inside it).
  */
 typedef void (*RapidataLogCallback)(void *user_data, uint32_t level, const char *message);
+
+/**
+ * Receives the URL the person must open in a browser to log in (`url` is valid only during
+ * the call). Called once, on the thread that called `rapidata_login`, before it starts waiting.
+ * It must return promptly (show the URL, start a browser) and must not unwind (no C++
+ * exception may leave it).
+ */
+typedef void (*RapidataLoginUrlCallback)(void *user_data, const char *url);
 
 /**
  * A snapshot of a client's counters. All counts start at 0 when the client is created.
@@ -795,6 +814,16 @@ enum RapidataStatus rapidata_options_set_proxy(struct RapidataOptions *options,
                                                struct RapidataError **out_error);
 
 /**
+ * Sets how long a workstation login waits for the person to approve it in the browser. Each HTTP
+ * request of the login is bounded by the request timeout. Default: 300 s.
+ * Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Durations are in milliseconds. Not
+ * thread-safe on one `options`.
+ */
+enum RapidataStatus rapidata_options_set_login_timeout_ms(struct RapidataOptions *options,
+                                                          uint32_t timeout_ms,
+                                                          struct RapidataError **out_error);
+
+/**
  * Sends diagnostics to `callback` (NULL removes it): lines at `min_level` or more severe,
  * where `min_level` is a `RapidataLogLevel` (e.g. RAPIDATA_LOG_LEVEL_WARN delivers ERROR and
  * WARN). Lines never contain a secret or token. `user_data` is passed back untouched; it must
@@ -808,6 +837,62 @@ enum RapidataStatus rapidata_options_set_log_callback(struct RapidataOptions *op
                                                       void *user_data,
                                                       uint32_t min_level,
                                                       struct RapidataError **out_error);
+
+/**
+ * Creates a cancellation flag, not cancelled.
+ * On success the caller owns `*out_cancellation` and frees it with `rapidata_cancellation_free`
+ * once no call uses it any more.
+ * Statuses: OK; INVALID_ARGUMENT if `out_cancellation` is NULL.
+ */
+enum RapidataStatus rapidata_cancellation_new(struct RapidataCancellation **out_cancellation);
+
+/**
+ * Cancels: the calls given `cancellation` return `RAPIDATA_STATUS_CANCELLED` soon (a login
+ * within 20 ms while it waits, or when its current HTTP request ends, which the request
+ * timeout bounds). Permanent; calling it again does nothing. NULL is a no-op.
+ * Thread-safe, lock-free and async-signal-safe (one atomic store): a SIGINT handler may call it.
+ */
+void rapidata_cancellation_cancel(const struct RapidataCancellation *cancellation);
+
+/**
+ * Frees a cancellation flag. NULL is a no-op. Must not be called twice, nor while a call that
+ * was given it still runs.
+ */
+void rapidata_cancellation_free(struct RapidataCancellation *cancellation);
+
+/**
+ * Logs in on a workstation, as Rapidata's Python SDK does on first use: starts a login at the
+ * issuer's login bridge, has the person open a URL and approve in a browser, then creates an
+ * API client named "<hostname> - raptoken" and stores its id and secret in the credentials
+ * file (`~/.config/rapidata/credentials.json`, the SDK's format; every other entry is kept,
+ * the file is replaced atomically with mode 0600, concurrent logins lose no entry). A client
+ * created afterwards without credentials, and the SDK, use the new ones. The login's own
+ * access token is never stored.
+ *
+ * `options` (NULL: defaults and environment variables, as for `rapidata_client_new`) gives the
+ * issuer or environment, the CA file, trust, proxy, connect and request timeouts, the
+ * credentials file, the log callback and `rapidata_options_set_login_timeout_ms` (default 300 s:
+ * how long to wait for the approval). Client id and secret are not used. `on_url` receives the
+ * URL to open (a GUI shows it or opens it); NULL makes the library try `$BROWSER`, then
+ * `xdg-open` (with a display) or `open` (macOS), without waiting for the browser, and print the
+ * URL on stderr either way (it works over SSH). `user_data` is passed to `on_url` untouched.
+ * `cancellation` (may be NULL) ends the wait early. Blocks until the login is done.
+ *
+ * Statuses: OK (the credentials are stored); INVALID_ARGUMENT; CONFIG (the issuer has no
+ * Rapidata login bridge; the credentials file cannot be written or is not valid JSON, checked
+ * before the URL is handed out; HOME unset with no credentials file set); OAUTH (the login was
+ * refused in the browser: oauth code "access_denied"); TIMEOUT (not approved within the login
+ * timeout, or the login request expired on the server); CANCELLED; HTTP (e.g. creating the API
+ * client failed: the message has the status and an excerpt of the answer); TRANSPORT;
+ * PROTOCOL; PANIC. No partial file is ever left behind. `out_error` may be NULL; on failure a
+ * non-NULL `out_error` receives an owned error.
+ * Thread-safe; concurrent logins are allowed (each needs its own approval).
+ */
+enum RapidataStatus rapidata_login(const struct RapidataOptions *options,
+                                   RapidataLoginUrlCallback on_url,
+                                   void *user_data,
+                                   const struct RapidataCancellation *cancellation,
+                                   struct RapidataError **out_error);
 
 /**
  * Writes the client's counters to `*out_stats`. Cheap: reading them does not slow callers

@@ -26,10 +26,13 @@ mod util;
 pub mod fuzzing;
 
 pub use cache::CachedToken;
+pub use client::login::{login, logout, open_browser, LoggedIn, LoggedOut};
 pub use client::Client;
 pub use fetch::{AuthMethod, ClientKey, ClockSkew, Diagnostics, EndpointSource, ProxySetting, RetryPolicy, SigningAlgorithm, TokenExchange, Trust};
 pub use options::{ClientOptions, Config, CredentialSource, Credentials};
+pub use sources::credentials::RemovedClient;
 pub use token::AccessToken;
+pub use util::cancel::Cancellation;
 pub use util::counters::Stats;
 pub use util::error::{Error, ErrorKind, Result};
 pub use util::log::{LogLevel, Logger};

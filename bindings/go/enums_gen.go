@@ -140,6 +140,9 @@ const (
 
 	// A bug inside raptoken was caught at the boundary; the process is still safe to use.
 	StatusPanic Status = C.RAPIDATA_STATUS_PANIC
+
+	// The caller cancelled the call (`rapidata_cancellation_cancel`).
+	StatusCancelled Status = C.RAPIDATA_STATUS_CANCELLED
 )
 
 // String names the value, e.g. "OAuth error".
@@ -167,6 +170,8 @@ func (s Status) String() string {
 		return "protocol error"
 	case StatusPanic:
 		return "internal error"
+	case StatusCancelled:
+		return "cancelled"
 	}
 	return fmt.Sprintf("status %d", int(s))
 }
@@ -184,6 +189,7 @@ var (
 	ErrOAuth           error = sentinel(StatusOAuth)
 	ErrProtocol        error = sentinel(StatusProtocol)
 	ErrPanic           error = sentinel(StatusPanic)
+	ErrCancelled       error = sentinel(StatusCancelled)
 )
 
 // Trust is RapidataTrust of the C API: flags for `WithTrust` (combine with `|`).

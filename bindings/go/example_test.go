@@ -219,3 +219,19 @@ func ExampleVersion() {
 	fmt.Println(raptoken.Version() != "")
 	// Output: true
 }
+
+// Log in once on a workstation: the person approves in the browser, and the credentials file
+// then holds an API client that New (without credentials) and Rapidata's Python SDK use.
+func ExampleLogin() {
+	err := raptoken.Login(context.Background(), func(url string) {
+		fmt.Println("Open this URL to log in to Rapidata:", url)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := raptoken.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+}

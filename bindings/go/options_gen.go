@@ -542,3 +542,20 @@ func WithProxy(proxyURL string) Option {
 		})
 	}
 }
+
+// WithLoginTimeout sets how long a workstation login waits for the person to approve it in the
+// browser. Each HTTP request of the login is bounded by the request timeout. Default: 300 s.
+//
+// The duration is rounded up to whole milliseconds; a negative one or one over 2^32-1 ms is refused
+// (ErrInvalidArgument).
+func WithLoginTimeout(timeout time.Duration) Option {
+	return func(b *builder) error {
+		timeoutMs, err := millis(timeout, "login timeout")
+		if err != nil {
+			return err
+		}
+		return b.set(func(opts *C.RapidataOptions, e **C.RapidataError) C.enum_RapidataStatus {
+			return C.rapidata_options_set_login_timeout_ms(opts, C.uint32_t(timeoutMs), e)
+		})
+	}
+}

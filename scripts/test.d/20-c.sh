@@ -14,6 +14,15 @@ testing/with-oidc-server.sh testing/with-jwt-clients.sh valgrind -q --error-exit
   --suppressions=tests/c/valgrind.supp \
   "$out/test_abi"
 
+# The workstation login (rapidata_login) against the test server's login bridge, then against a
+# server without it.
+cc -std=c11 -Wall -Wextra -Werror -Wpedantic -g -O1 -Iinclude tests/c/test_login.c \
+   -Ltarget/release -Wl,-rpath,"$root/target/release" -lraptoken -lpthread -o "$out/test_login"
+valgrind_run=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+              --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp)
+testing/with-oidc-server.sh "${valgrind_run[@]}" "$out/test_login"
+RAPTOKEN_OIDC_SERVER_ARGS=--no-bridge testing/with-oidc-server.sh "${valgrind_run[@]}" "$out/test_login" no-bridge
+
 # The README's C example must compile as shown (-Werror) and run against the local server.
 awk '/^### C$/{f=1;next} f&&/^```c$/{p=1;next} p&&/^```$/{exit} p' README.md > "$out/readme_example.c"
 cc -std=c11 -Wall -Wextra -Werror -Iinclude "$out/readme_example.c" \

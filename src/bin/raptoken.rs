@@ -10,6 +10,8 @@ mod check;
 mod exit;
 #[path = "raptoken/keygen.rs"]
 mod keygen;
+#[path = "raptoken/login.rs"]
+mod login;
 #[path = "raptoken/maintain.rs"]
 mod maintain;
 #[path = "raptoken/progress.rs"]
@@ -37,9 +39,17 @@ Usage:
                                       write a new EC P-256 private key to PATH (mode 0600) and
                                       print its public JWK (--jwks: as a JWK set) to register
                                       with the authorization server (private_key_jwt)
+  raptoken login [--environment DOMAIN | --issuer URL] [--ca-file PATH] [--no-browser]
+                 [--timeout DURATION]
+                                      log in once on a workstation (a browser approval): stores a
+                                      new API client in ~/.config/rapidata/credentials.json, as
+                                      Rapidata's Python SDK does, for every later run to use
+  raptoken logout [--client-id ID] [--environment DOMAIN | --issuer URL]
+                                      remove this environment's stored clients (or one) from it
   raptoken help | --help | --version
 
 Examples:
+  raptoken login                                   # once per workstation: approve in the browser
   curl -H \"Authorization: Bearer $(raptoken token)\" https://api.rapidata.ai/...
   raptoken check                                   # what is configured, and does it work?
   raptoken token --json | jq -r .expires_at
@@ -55,8 +65,9 @@ Examples:
 
 Credentials, first found wins: --client-id with --client-secret-file, --client-secret-stdin or
 --client-key-file; RAPIDATA_CLIENT_ID with RAPIDATA_CLIENT_SECRET or RAPIDATA_CLIENT_KEY_FILE;
-the credentials file of Rapidata's Python SDK. A key (private_key_jwt) replaces the secret: each
-token request carries a JWT signed with it, and the key itself never leaves the machine.
+the credentials file that raptoken login (or Rapidata's Python SDK) writes. A key
+(private_key_jwt) replaces the secret: each token request carries a JWT signed with it, and the
+key itself never leaves the machine.
 There is no --client-secret VALUE on purpose: a command line is visible to every user of the
 machine (ps, /proc/PID/cmdline) and is kept in shell history.
 
@@ -77,6 +88,8 @@ Options:
   --no-shared-cache              RAPIDATA_SHARED_CACHE=0
   --log error|warn|info|debug    print the library's log lines (fetches, retries) on stderr
   --json                         token: print token, type, scope, expiry and refresh time as JSON
+  --no-browser                   login: only print the URL to open (e.g. over SSH)
+  --timeout DURATION             login: how long to wait for the approval (default 300 s)
   --progress auto|always|never   say on stderr what a fetch waits for once it takes over 1 s;
                                  auto (default): only when stderr is a terminal
   -q, --quiet                    same as --progress never
@@ -95,7 +108,9 @@ Exit status (10 + the library's RAPIDATA_STATUS_*):
   17  HTTP              an HTTP error without an OAuth error (404, 429, 503, ...)
   18  OAUTH             the server refused: invalid_client, invalid_scope, ...
   19  PROTOCOL          the answer is not a token response
-Every failure prints the message and a hint (stderr for token and maintain, stdout for check).
+  21  CANCELLED         the operation was cancelled
+Every failure prints the message and a hint (stderr for token, maintain, login and logout,
+stdout for check).
 maintain exits on a failure at start; later failures are logged and retried with backoff;
 SIGTERM or SIGINT stops it with status 0, leaving the last token in the file.
 ";
@@ -128,5 +143,7 @@ fn run() -> i32 {
         Command::Check => check::run(&cli),
         Command::Maintain => maintain::run(&cli),
         Command::Keygen => keygen::run(&cli),
+        Command::Login => login::login(&cli),
+        Command::Logout => login::logout(&cli),
     }
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::shared::{self, Fault, LevelConfig, Read, SharedLevel, Slot, Store};
-use crate::util::files::{check_private, create_private_dirs, read_private, write_atomic};
+use crate::util::files::{check_private, create_private_dirs, open_lock, read_private, try_lock, write_atomic};
 
 /// An entry is a few hundred bytes; anything bigger is not ours.
 const MAX_ENTRY: u64 = 64 * 1024;
@@ -95,7 +95,7 @@ impl Store for FileStore {
         let mut waiting = self.waiting.lock();
         let file = match waiting.take() {
             Some(f) => f,
-            None => open_lock(&self.lock).map_err(cannot)?,
+            None => open_lock(&self.lock, &|why| shared::log(format_args!("replacing {}: {why}", self.lock.display()))).map_err(cannot)?,
         };
         if try_lock(&file).map_err(cannot)? {
             return Ok(Some(file));
@@ -138,58 +138,4 @@ fn read_slot(path: &Path) -> Slot {
         Ok(Some(bytes)) => Some(Ok(bytes)),
         Err(why) => Some(Err(why)),
     }
-}
-
-// The Unix file operations: ownership and modes, no-follow opens, flock.
-
-/// Opens (creating, mode 0600) the lock file. One that is not ours is replaced: a lock file
-/// someone else controls could be held forever.
-#[cfg(unix)]
-fn open_lock(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let open = || std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path);
-    let file = match open() {
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => None,
-        other => Some(other?),
-    };
-    if let Some(file) = file {
-        let meta = file.metadata()?;
-        match check_private(&meta) {
-            Ok(()) if meta.is_file() => return Ok(file),
-            Ok(()) => shared::log(format_args!("replacing {}: it is not a regular file", path.display())),
-            Err(why) => shared::log(format_args!("replacing {}: {why}", path.display())),
-        }
-    } else {
-        shared::log(format_args!("replacing {}: it is a symbolic link", path.display()));
-    }
-    std::fs::remove_file(path)?;
-    open()
-}
-
-/// `flock(LOCK_EX | LOCK_NB)`: `Ok(false)` if another open file holds it.
-#[cfg(unix)]
-fn try_lock(file: &File) -> std::io::Result<bool> {
-    use std::os::unix::io::AsRawFd;
-    loop {
-        // SAFETY: a valid open descriptor owned by `file` for the duration of the call.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(true);
-        }
-        let e = std::io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => return Ok(false),
-            Some(libc::EINTR) => continue,
-            _ => return Err(e),
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn open_lock(_: &Path) -> std::io::Result<File> {
-    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no flock on this system"))
-}
-
-#[cfg(not(unix))]
-fn try_lock(_: &File) -> std::io::Result<bool> {
-    Ok(false)
 }

@@ -86,14 +86,14 @@ impl FleetCache {
     }
 }
 
-#[cfg(test)]
+// With the feature, tests/fleet.rs runs the fleet cache against a real redis-server.
+#[cfg(all(test, not(feature = "fleet")))]
 mod tests {
     use super::*;
     use crate::cache::fleet_config::RedisUrl;
     use crate::cache::shared::LevelConfig;
     use crate::util::secret::Secret;
 
-    #[cfg(not(feature = "fleet"))]
     #[test]
     fn without_the_feature_a_fleet_cache_is_a_configuration_error() {
         let level = LevelConfig {

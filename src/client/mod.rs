@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub(crate) mod login;
+
 use crate::cache::{CachedToken, FleetCache, SharedCache, SystemClock, TokenCache};
 use crate::fetch::{Diagnostics, Fetcher};
 use crate::options::{ClientOptions, Config, CredentialSource};
@@ -36,7 +38,8 @@ impl Inner {
         // Is this a renewal while the current token still serves this caller?
         let keep_until = self.cache.peek().filter(|t| t.satisfies(Instant::now(), min_valid)).map(|t| t.usable_until);
         match &self.source {
-            Source::Server(f) => f.fetch(keep_until, &self.counters),
+            // invalid_client for credentials from the SDK's file: the error says they are stale.
+            Source::Server(f) => f.fetch(keep_until, &self.counters).map_err(|e| self.config.credentials.explain(e)),
             Source::TokenFile(path) => token_file::read(path),
         }
     }

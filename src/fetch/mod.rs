@@ -12,6 +12,7 @@ mod assertion;
 pub(crate) mod diagnostics;
 mod discovery;
 mod key;
+pub(crate) mod login;
 pub(crate) mod network;
 mod oauth;
 mod resolver;

@@ -72,12 +72,30 @@ impl Transport {
 
     /// `timeout` bounds this request as a whole (the caller passes what is left of its deadline).
     pub fn post_form(&self, url: &str, authorization: Option<&str>, body: &str, timeout: Duration) -> Result<Response> {
-        let mut req = self.agent.post(url).header("Content-Type", "application/x-www-form-urlencoded");
+        self.post(url, Some("application/x-www-form-urlencoded"), authorization, body.as_bytes(), timeout)
+    }
+
+    /// A POST with a JSON body (or none), and optionally a bearer token: the login bridge's calls.
+    pub fn post_json(&self, url: &str, bearer: Option<&str>, json: Option<&[u8]>, timeout: Duration) -> Result<Response> {
+        let authorization = bearer.map(|token| {
+            let mut header = Zeroizing::new(String::with_capacity(7 + token.len()));
+            header.push_str("Bearer ");
+            header.push_str(token);
+            header
+        });
+        self.post(url, json.map(|_| "application/json"), authorization.as_deref().map(String::as_str), json.unwrap_or_default(), timeout)
+    }
+
+    fn post(&self, url: &str, content_type: Option<&str>, authorization: Option<&str>, body: &[u8], timeout: Duration) -> Result<Response> {
+        let mut req = self.agent.post(url);
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
         if let Some(auth) = authorization {
             req = req.header("Authorization", auth);
         }
         let req = req.config().timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout.min(timeout))).build();
-        read(req.send(body.as_bytes()))
+        read(req.send(body))
     }
 
     pub fn get(&self, url: &str, timeout: Duration) -> Result<Response> {

@@ -1,5 +1,5 @@
 //! The C ABI: one file per C object (status, error, options with their generated setters, log
-//! callback, client, stats, version), the top layer over `Client`. Every `extern "C"` function
+//! callback, client, cancellation, login, stats, version), the top layer over `Client`. Every `extern "C"` function
 //! runs its body through [`guard`], which catches panics (→ `RAPIDATA_STATUS_PANIC`), turns
 //! failures into a status plus an optional owned `RapidataError`, and never writes outputs on
 //! failure. Argument checks go through the helpers below so NULL and invalid UTF-8 get the same
@@ -15,10 +15,13 @@ pub mod error;
 pub mod options;
 mod options_gen;
 pub mod log;
+pub mod cancellation;
+pub mod login;
 pub mod stats;
 pub mod status;
 pub mod version;
 
+pub(crate) use cancellation::RapidataCancellation;
 pub(crate) use client::RapidataClient;
 pub(crate) use error::RapidataError;
 pub(crate) use options::RapidataOptions;

@@ -353,3 +353,12 @@ pub extern "C" fn rapidata_options_set_proxy(options: *mut RapidataOptions, prox
     set_text(options, proxy_url, "proxy_url", out_error, |o, v| o.set_proxy(v).applied())
 }
 
+/// Sets how long a workstation login waits for the person to approve it in the browser. Each HTTP
+/// request of the login is bounded by the request timeout. Default: 300 s.
+/// Statuses: OK; INVALID_ARGUMENT for NULL options or zero. Durations are in milliseconds. Not
+/// thread-safe on one `options`.
+#[no_mangle]
+pub extern "C" fn rapidata_options_set_login_timeout_ms(options: *mut RapidataOptions, timeout_ms: u32, out_error: *mut *mut RapidataError) -> RapidataStatus {
+    set(options, out_error, timeout_ms, |o, v| o.set_login_timeout(ms(v)).applied())
+}
+

@@ -31,6 +31,8 @@ pub enum RapidataStatus {
     Protocol = 9,
     /// A bug inside raptoken was caught at the boundary; the process is still safe to use.
     Panic = 10,
+    /// The caller cancelled the call (`rapidata_cancellation_cancel`).
+    Cancelled = 11,
 }
 
 impl RapidataStatus {
@@ -44,6 +46,7 @@ impl RapidataStatus {
             ErrorKind::Http => RapidataStatus::Http,
             ErrorKind::OAuth => RapidataStatus::Oauth,
             ErrorKind::Protocol => RapidataStatus::Protocol,
+            ErrorKind::Cancelled => RapidataStatus::Cancelled,
         }
     }
 }
@@ -64,6 +67,7 @@ pub extern "C" fn rapidata_status_name(status: u32) -> *const c_char {
         s if s == RapidataStatus::Oauth as u32 => "RAPIDATA_STATUS_OAUTH\0",
         s if s == RapidataStatus::Protocol as u32 => "RAPIDATA_STATUS_PROTOCOL\0",
         s if s == RapidataStatus::Panic as u32 => "RAPIDATA_STATUS_PANIC\0",
+        s if s == RapidataStatus::Cancelled as u32 => "RAPIDATA_STATUS_CANCELLED\0",
         _ => "RAPIDATA_STATUS_UNKNOWN\0",
     };
     name.as_ptr().cast()

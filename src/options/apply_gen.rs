@@ -48,6 +48,7 @@ pub(crate) fn apply_text(o: &mut ClientOptions, name: &str, value: &str) -> Resu
         "deadline" => o.set_deadline(parse::duration(value)?).applied(),
         "trust" => o.set_trust(crate::Trust::parse_text(value)?).applied(),
         "proxy" => o.set_proxy(value).applied(),
+        "login_timeout" => o.set_login_timeout(parse::duration(value)?).applied(),
         _ => Err(Error::invalid_argument(format!("the option {name} cannot be set from text"))),
     }
 }
@@ -69,6 +70,7 @@ pub(crate) fn check_parses(name: &str, value: &str) -> Result<()> {
         "max_retry_after" => parse::duration(value).map(drop),
         "deadline" => parse::duration(value).map(drop),
         "trust" => crate::Trust::parse_text(value).map(drop),
+        "login_timeout" => parse::duration(value).map(drop),
         _ => Ok(()),
     }
 }

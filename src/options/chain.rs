@@ -51,6 +51,31 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// An `invalid_client` answer for credentials from the credentials file most likely means
+    /// the client was deleted in Rapidata's settings: the error says so and names the login that
+    /// replaces them. The entry stays in the file (docs/credentials.md says why).
+    pub(crate) fn explain(&self, e: Error) -> Error {
+        let CredentialSource::File { path, display_name } = &self.source else { return e };
+        if e.oauth_code() != Some("invalid_client") {
+            return e;
+        }
+        let entry = display_name.as_deref().map(|n| format!(" (entry '{n}')")).unwrap_or_default();
+        let server = match e.oauth_description() {
+            Some(d) => format!("HTTP {}: {d}", e.http_status()),
+            None => format!("HTTP {}", e.http_status()),
+        };
+        let msg = format!(
+            "the stored credentials are stale: the token endpoint refused client {} from the credentials file {}{entry} \
+             with invalid_client ({server}); the client was probably deleted in Rapidata's settings. Run `raptoken login` \
+             (or the library's login call) to store new credentials; the stale entry stays in the file until you remove \
+             it (`raptoken logout --client-id {}`)",
+            self.client_id,
+            path.display(),
+            self.client_id
+        );
+        e.reworded(msg)
+    }
+
     /// A client that reads its token from a file has no id or secret of its own.
     pub(crate) fn from_token_file(path: PathBuf) -> Self {
         Self::with_secret(String::new(), Secret::new(""), CredentialSource::TokenFile { path })
@@ -118,9 +143,10 @@ pub(crate) fn resolve(
     Err(Error::new(
         ErrorKind::NoCredentials,
         format!(
-            "no Rapidata client credentials found: pass a client id and secret (or key), or set RAPIDATA_CLIENT_ID and \
-             RAPIDATA_CLIENT_SECRET (or RAPIDATA_CLIENT_KEY_FILE), or log in once with Rapidata's Python SDK to create \
-             ~/.config/rapidata/credentials.json ({file_note})"
+            "no Rapidata client credentials found: on a workstation, log in once with `raptoken login` (or the \
+             library's login call, or Rapidata's Python SDK) to create ~/.config/rapidata/credentials.json; \
+             elsewhere pass a client id and secret (or key), or set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET \
+             (or RAPIDATA_CLIENT_KEY_FILE) ({file_note})"
         ),
     ))
 }
@@ -231,5 +257,30 @@ mod tests {
         assert!(e.message().contains(p) && e.message().contains("END line"), "{}", e.message());
         assert!(!e.message().contains(&pem[28..60]), "no key material in the message");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn invalid_client_from_the_file_says_the_credentials_are_stale() {
+        let refused = || {
+            Error::new(ErrorKind::OAuth, "the token endpoint refused the request (HTTP 401): invalid_client")
+                .with_oauth("invalid_client".into(), Some("client authentication failed".into()))
+                .with_http_status(401)
+        };
+        let from_file = Credentials {
+            client_id: "c-1".into(),
+            client_secret: Secret::new("s"),
+            key: None,
+            key_file: None,
+            source: CredentialSource::File { path: "/home/u/.config/rapidata/credentials.json".into(), display_name: Some("laptop - raptoken".into()) },
+        };
+        let e = from_file.explain(refused());
+        assert_eq!((e.kind(), e.oauth_code(), e.http_status()), (ErrorKind::OAuth, Some("invalid_client"), 401));
+        for part in ["stale", "c-1", "credentials.json (entry 'laptop - raptoken')", "raptoken login", "client authentication failed", "logout --client-id c-1"] {
+            assert!(e.message().contains(part), "{part}: {}", e.message());
+        }
+        let explicit = Credentials { source: CredentialSource::Explicit, ..from_file.clone() };
+        assert!(!explicit.explain(refused()).message().contains("stale"));
+        let other = Error::new(ErrorKind::OAuth, "x").with_oauth("invalid_scope".into(), None);
+        assert_eq!(from_file.explain(other.clone()), other);
     }
 }

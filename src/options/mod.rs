@@ -25,6 +25,7 @@ pub(crate) mod table;
 pub(crate) use apply_gen::{apply_text, check_parses};
 pub use chain::{CredentialSource, Credentials};
 pub use resolve::Config;
+pub(crate) use resolve::LoginConfig;
 
 /// A setter's outcome, whether it can fail or not: the generated C setters and text parser
 /// call every setter the same way.
@@ -130,6 +131,7 @@ pub struct ClientOptions {
     pub(crate) deadline: Option<Duration>,
     pub(crate) trust: Option<Trust>,
     pub(crate) proxy: ProxySetting,
+    pub(crate) login_timeout: Option<Duration>,
     pub(crate) logger: Option<Logger>,
 }
 
@@ -401,6 +403,13 @@ impl ClientOptions {
     /// proxy even if `HTTPS_PROXY` is set. Unset: `HTTPS_PROXY`/`ALL_PROXY`/`HTTP_PROXY` and `NO_PROXY`.
     pub fn set_proxy(&mut self, url: &str) -> Result<&mut Self> {
         self.proxy = ProxySetting::parse(url).map_err(Error::invalid_argument)?;
+        Ok(self)
+    }
+
+    /// How long a workstation login ([`crate::login`]) waits for the person to approve it in
+    /// the browser. Default 300 s.
+    pub fn set_login_timeout(&mut self, d: Duration) -> Result<&mut Self> {
+        self.login_timeout = Some(nonzero(d, "login timeout")?);
         Ok(self)
     }
 

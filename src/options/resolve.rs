@@ -77,56 +77,12 @@ impl Config {
     pub(crate) fn resolve_with(o: &ClientOptions, env: EnvLookup) -> Result<Config> {
         // An empty variable counts as unset, as in Rapidata's SDK.
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-
-        let issuer = if let Some(i) = &o.issuer {
-            i.clone()
-        } else if let Some(e) = &o.environment {
-            format!("https://auth.{e}")
-        } else if let Some(i) = var("RAPIDATA_ISSUER") {
-            url::check_secure(&i, "RAPIDATA_ISSUER").map_err(Error::config)?;
-            i
-        } else if let Some(e) = var("RAPIDATA_ENVIRONMENT") {
-            check_environment(&e).map_err(|m| Error::config(format!("RAPIDATA_ENVIRONMENT: {m}")))?;
-            format!("https://auth.{}", e.trim())
-        } else {
-            DEFAULT_ISSUER.to_string()
-        };
-        let issuer = issuer.trim_end_matches('/').to_string();
-
-        // Options an environment variable may set (Env::Var in the option table), through the
-        // same setters: a bad value is CONFIG, naming the variable.
-        let mut o = o.clone();
-        for &(option, name) in apply_gen::ENV_VARS {
-            if let Some(v) = var(name) {
-                if !apply_gen::is_set(&o, option) {
-                    apply_text(&mut o, option, v.trim()).map_err(|e| Error::config(format!("{name}: {}", e.message())))?;
-                }
-            }
-        }
-        // The lists' variables apply when the program added nothing, through the same setters.
-        let list_var = |name: &str, o: &mut ClientOptions, add: &dyn Fn(&mut ClientOptions, &str) -> Result<()>| match var(name) {
-            Some(v) => add(o, &v).map_err(|e| Error::config(format!("{name}: {}", e.message()))),
-            None => Ok(()),
-        };
-        if o.resources.is_empty() {
-            list_var("RAPIDATA_RESOURCE", &mut o, &|o, v| v.split_whitespace().try_for_each(|r| o.add_resource(r).map(drop)))?;
-        }
-        if o.extra_params.is_empty() {
-            list_var("RAPIDATA_EXTRA_PARAMS", &mut o, &|o, v| {
-                v.split('&').filter(|p| !p.is_empty()).try_for_each(|pair| {
-                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                    match (form_urldecode(name), form_urldecode(value)) {
-                        (Some(n), Some(v)) => o.add_extra_param(&n, &v).map(drop),
-                        _ => Err(Error::invalid_argument("a name or value is not valid form encoding (%XX of UTF-8)")),
-                    }
-                })
-            })?;
-        }
+        let issuer = resolve_issuer(o, &var)?;
+        let o = with_env_vars(o, &var)?;
         let token_endpoint = o.token_endpoint.clone();
         let scope = o.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.to_string());
         let ca_file = o.ca_file.clone();
-        let credentials_file =
-            o.credentials_file.clone().or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config/rapidata/credentials.json")));
+        let credentials_file = credentials_file(&o, &var);
 
         // A ready token (Rapidata's token-file pattern) comes first, as in the SDK, with one
         // difference: an id and secret given to this client win over RAPIDATA_TOKEN_FILE
@@ -330,6 +286,110 @@ fn resolve_auth(o: &ClientOptions, credentials: &Credentials) -> Result<(AuthMet
     Ok((AuthMethod::PrivateKeyJwt, Some(alg)))
 }
 
+/// The issuer URL without a trailing slash: the option, else the environment option, else
+/// `RAPIDATA_ISSUER`, else `RAPIDATA_ENVIRONMENT`, else Rapidata's production issuer.
+fn resolve_issuer(o: &ClientOptions, var: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let issuer = if let Some(i) = &o.issuer {
+        i.clone()
+    } else if let Some(e) = &o.environment {
+        format!("https://auth.{e}")
+    } else if let Some(i) = var("RAPIDATA_ISSUER") {
+        url::check_secure(&i, "RAPIDATA_ISSUER").map_err(Error::config)?;
+        i
+    } else if let Some(e) = var("RAPIDATA_ENVIRONMENT") {
+        check_environment(&e).map_err(|m| Error::config(format!("RAPIDATA_ENVIRONMENT: {m}")))?;
+        format!("https://auth.{}", e.trim())
+    } else {
+        DEFAULT_ISSUER.to_string()
+    };
+    Ok(issuer.trim_end_matches('/').to_string())
+}
+
+/// The options with what their environment variables set (Env::Var rows of the option table),
+/// applied through the same setters: a bad value is CONFIG, naming the variable.
+fn with_env_vars(o: &ClientOptions, var: &dyn Fn(&str) -> Option<String>) -> Result<ClientOptions> {
+    // Options an environment variable may set (Env::Var in the option table), through the
+    // same setters: a bad value is CONFIG, naming the variable.
+    let mut o = o.clone();
+    for &(option, name) in apply_gen::ENV_VARS {
+        if let Some(v) = var(name) {
+            if !apply_gen::is_set(&o, option) {
+                apply_text(&mut o, option, v.trim()).map_err(|e| Error::config(format!("{name}: {}", e.message())))?;
+            }
+        }
+    }
+    // The lists' variables apply when the program added nothing, through the same setters.
+    let list_var = |name: &str, o: &mut ClientOptions, add: &dyn Fn(&mut ClientOptions, &str) -> Result<()>| match var(name) {
+        Some(v) => add(o, &v).map_err(|e| Error::config(format!("{name}: {}", e.message()))),
+        None => Ok(()),
+    };
+    if o.resources.is_empty() {
+        list_var("RAPIDATA_RESOURCE", &mut o, &|o, v| v.split_whitespace().try_for_each(|r| o.add_resource(r).map(drop)))?;
+    }
+    if o.extra_params.is_empty() {
+        list_var("RAPIDATA_EXTRA_PARAMS", &mut o, &|o, v| {
+            v.split('&').filter(|p| !p.is_empty()).try_for_each(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                match (form_urldecode(name), form_urldecode(value)) {
+                    (Some(n), Some(v)) => o.add_extra_param(&n, &v).map(drop),
+                    _ => Err(Error::invalid_argument("a name or value is not valid form encoding (%XX of UTF-8)")),
+                }
+            })
+        })?;
+    }
+    Ok(o)
+}
+
+/// The SDK's credentials file: the option (or `RAPIDATA_CREDENTIALS_FILE`), else
+/// `$HOME/.config/rapidata/credentials.json`.
+fn credentials_file(o: &ClientOptions, var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    o.credentials_file.clone().or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config/rapidata/credentials.json")))
+}
+
+pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What a workstation login runs with. No credentials chain: the login makes the credentials.
+#[derive(Debug, Clone)]
+pub(crate) struct LoginConfig {
+    /// Without trailing slash: also the key the new entry is stored under.
+    pub issuer: String,
+    pub credentials_file: PathBuf,
+    pub transport: TransportOptions,
+    pub timeout: Duration,
+    pub request_timeout: Duration,
+    pub logger: Option<Logger>,
+}
+
+impl LoginConfig {
+    pub(crate) fn resolve(options: &ClientOptions) -> Result<LoginConfig> {
+        Self::resolve_with(options, &process_env)
+    }
+
+    pub(crate) fn resolve_with(o: &ClientOptions, env: EnvLookup) -> Result<LoginConfig> {
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let issuer = resolve_issuer(o, &var)?;
+        let o = with_env_vars(o, &var)?;
+        let credentials_file = credentials_file(&o, &var).ok_or_else(|| {
+            Error::config("HOME is not set, so there is no default credentials file to store the login in: set the credentials file option (RAPIDATA_CREDENTIALS_FILE)")
+        })?;
+        let request_timeout = o.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        Ok(LoginConfig {
+            issuer,
+            credentials_file,
+            transport: TransportOptions {
+                trust: o.trust,
+                ca_file: o.ca_file.clone(),
+                proxy: o.proxy.clone(),
+                connect_timeout: o.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                request_timeout,
+            },
+            timeout: o.login_timeout.unwrap_or(DEFAULT_LOGIN_TIMEOUT),
+            request_timeout,
+            logger: o.logger.clone(),
+        })
+    }
+}
+
 /// The directory to share tokens in, or `None` when sharing is off. The option wins over
 /// `RAPIDATA_SHARED_CACHE` (`1`/`true`/`yes`/`on`: the default directory; `0`/`false`/`no`/
 /// `off`: off; an absolute path: that directory).
@@ -428,6 +488,23 @@ mod tests {
         assert_eq!(c.credentials.source, crate::CredentialSource::Explicit);
         let c = resolve(&ClientOptions::new(), &[("RAPIDATA_TOKEN_FILE", "/run/job/token.json")]).unwrap();
         assert!(matches!(c.credentials.source, crate::CredentialSource::TokenFile { .. }));
+    }
+
+    #[test]
+    fn a_login_needs_no_credentials_and_finds_where_to_store_them() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let c = LoginConfig::resolve_with(&ClientOptions::new(), &env(&[("HOME", "/home/u"), ("RAPIDATA_ENVIRONMENT", "rabbitdata.ch")])).unwrap();
+        assert_eq!(c.issuer, "https://auth.rabbitdata.ch");
+        assert_eq!(c.credentials_file, PathBuf::from("/home/u/.config/rapidata/credentials.json"));
+        assert_eq!(c.timeout, DEFAULT_LOGIN_TIMEOUT);
+        let mut o = ClientOptions::new().issuer("https://localhost:8443/").unwrap();
+        o.set_login_timeout(Duration::from_secs(5)).unwrap();
+        let c = LoginConfig::resolve_with(&o, &env(&[("RAPIDATA_CREDENTIALS_FILE", "/x/c.json"), ("RAPIDATA_CA_FILE", "/ca.pem")])).unwrap();
+        assert_eq!((c.issuer.as_str(), c.timeout), ("https://localhost:8443", Duration::from_secs(5)));
+        assert_eq!((c.credentials_file.to_str(), c.transport.ca_file.as_deref()), (Some("/x/c.json"), Some(Path::new("/ca.pem"))));
+        let e = LoginConfig::resolve_with(&ClientOptions::new(), &env(&[])).unwrap_err();
+        assert!(e.message().contains("RAPIDATA_CREDENTIALS_FILE"), "{}", e.message());
+        assert!(ClientOptions::new().set_login_timeout(Duration::ZERO).is_err());
     }
 
     #[test]

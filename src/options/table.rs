@@ -319,6 +319,16 @@ pub const OPTIONS: &[Opt] = &[
         cli: Cli::Flag("--proxy", "URL"),
     },
     Opt {
+        name: "login_timeout",
+        kind: Kind::Millis,
+        params: &["timeout_ms"],
+        doc: "Sets how long a workstation login waits for the person to approve it in the browser. Each HTTP request of the login is bounded by the request timeout.",
+        refuses: "zero",
+        default: "300 s",
+        env: Env::None,
+        cli: Cli::Special("--timeout DURATION, with raptoken login"),
+    },
+    Opt {
         name: "log_callback",
         kind: Kind::Custom,
         params: &["callback", "user_data", "min_level"],

@@ -15,10 +15,24 @@ pub(crate) fn form_urlencode(input: &str) -> String {
 /// Appends the encoding of `input`. Secrets go through here into a buffer sized up front
 /// (`3 * len`), so no reallocation leaves an unwiped copy behind.
 pub(crate) fn form_urlencode_into(out: &mut String, input: &str) {
+    percent_encode_into(out, input, true)
+}
+
+/// A URL query value (RFC 3986): unreserved bytes stay, everything else, space included, is
+/// `%XX`. For URLs a browser opens, where `+` is not reliably read as a space.
+pub(crate) fn percent_encode(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() * 3);
+    percent_encode_into(&mut out, input, false);
+    out
+}
+
+fn percent_encode_into(out: &mut String, input: &str, form: bool) {
     for &b in input.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
-            b' ' => out.push('+'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => out.push(b as char),
+            b'*' if form => out.push('*'),
+            b'~' if !form => out.push('~'),
+            b' ' if form => out.push('+'),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 out.push('%');
@@ -151,6 +165,7 @@ mod tests {
         assert_eq!(form_urlencode("s3cr+t: /%&= x"), "s3cr%2Bt%3A+%2F%25%26%3D+x");
         assert_eq!(form_urlencode("abc-._*"), "abc-._*");
         assert_eq!(form_urlencode("ü"), "%C3%BC");
+        assert_eq!(percent_encode("openid profile+email*~"), "openid%20profile%2Bemail%2A~");
         assert_eq!(form_body(&[("a", "1 2"), ("b", "x&y")]), "a=1+2&b=x%26y");
         assert_eq!(form_urldecode("s3cr%2Bt%3A+%2F%25%26%3D+x").as_deref(), Some("s3cr+t: /%&= x"));
         assert_eq!(form_urldecode("%C3%BC").as_deref(), Some("ü"));

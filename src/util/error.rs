@@ -25,6 +25,8 @@ pub enum ErrorKind {
     OAuth,
     /// The server answered something that is not a valid token response.
     Protocol,
+    /// The caller cancelled the operation (a workstation login).
+    Cancelled,
 }
 
 /// A failure, with everything a caller needs to decide what to do. Never contains a secret or a
@@ -44,7 +46,7 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 8] = [
+    const ALL: [ErrorKind; 9] = [
         ErrorKind::InvalidArgument,
         ErrorKind::NoCredentials,
         ErrorKind::Config,
@@ -53,6 +55,7 @@ impl ErrorKind {
         ErrorKind::Http,
         ErrorKind::OAuth,
         ErrorKind::Protocol,
+        ErrorKind::Cancelled,
     ];
 
     /// The kind whose `as u32` is `i` (for counters that store kinds in an atomic).

@@ -1,11 +1,13 @@
 //! Files only their owner may touch: creating them (mode 0600, never over an existing name),
-//! replacing them atomically, and reading one only if it is a private regular file of ours.
-//! Shared by the token file, the host shared cache and the credentials file.
+//! replacing them atomically, reading one only if it is a private regular file of ours, and
+//! advisory locks between processes. Shared by the token file, the host shared cache and the
+//! credentials file.
 
 use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
@@ -13,17 +15,22 @@ use zeroize::Zeroizing;
 /// a new private file next to it, then rename. With `durable`, the data is on disk before it
 /// replaces the old file (after a crash readers find a whole file, not an empty one).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
-    let tmp = temp_path(path);
+    write_atomic_via(path, &temp_path(path), bytes, durable)
+}
+
+/// `write_atomic` through the temporary file `tmp` (in the same directory), which must not
+/// exist: for writers that serialize themselves with a lock and so need no unique name.
+pub(crate) fn write_atomic_via(path: &Path, tmp: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let result = (|| {
-        let mut f = create_private(&tmp)?;
+        let mut f = create_private(tmp)?;
         f.write_all(bytes)?;
         if durable {
             f.sync_all()?;
         }
-        std::fs::rename(&tmp, path)
+        std::fs::rename(tmp, path)
     })();
     if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_file(tmp);
     }
     result
 }
@@ -159,6 +166,92 @@ fn read_checked(
     }
     Ok(Some(bytes))
 }
+
+/// Takes the `flock` of the lock file `path` (created mode 0600), waiting at most `wait` for
+/// another process to release it, polling from 1 ms up to `max_poll`. `Ok(None)`: gave up. The
+/// lock is released when the returned file is dropped, or by the kernel when this process dies.
+/// A lock file that is not ours (or a symlink) is replaced, since someone else could hold it
+/// forever; `replaced` hears why.
+pub(crate) fn lock_within(path: &Path, wait: Duration, max_poll: Duration, replaced: &dyn Fn(&str)) -> std::io::Result<Option<std::fs::File>> {
+    let file = open_lock(path, replaced)?;
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if try_lock(&file)? {
+            return Ok(Some(file));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(max_poll);
+    }
+}
+
+/// Opens (creating, mode 0600) the lock file `path`. One that is not ours is replaced: a lock
+/// file someone else controls could be held forever; `replaced` hears why.
+#[cfg(unix)]
+pub(crate) fn open_lock(path: &Path, replaced: &dyn Fn(&str)) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = || std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path);
+    let file = match open() {
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => None,
+        other => Some(other?),
+    };
+    if let Some(file) = file {
+        let meta = file.metadata()?;
+        match check_private(&meta) {
+            Ok(()) if meta.is_file() => return Ok(file),
+            Ok(()) => replaced("it is not a regular file"),
+            Err(why) => replaced(&why),
+        }
+    } else {
+        replaced("it is a symbolic link");
+    }
+    std::fs::remove_file(path)?;
+    open()
+}
+
+/// `flock(LOCK_EX | LOCK_NB)`: `Ok(false)` if another open file holds it.
+#[cfg(unix)]
+pub(crate) fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: a valid open descriptor owned by `file` for the duration of the call.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn open_lock(_: &Path, _: &dyn Fn(&str)) -> std::io::Result<std::fs::File> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no flock on this system"))
+}
+
+#[cfg(not(unix))]
+pub(crate) fn try_lock(_: &std::fs::File) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// Makes a rename in `dir` durable (the directory entry itself on disk). Best effort: some
+/// file systems refuse fsync on a directory.
+#[cfg(unix)]
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn sync_dir(_: &Path) {}
 
 #[cfg(not(unix))]
 pub(crate) fn check_private(_: &std::fs::Metadata) -> std::result::Result<(), String> {

@@ -33,6 +33,13 @@ pub fn iso8601(t: SystemTime) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
+/// `2026-08-21T10:00:00.123456Z`: what Rapidata's SDK writes into its credentials file.
+pub fn iso8601_micros(t: SystemTime) -> String {
+    let micros = t.duration_since(UNIX_EPOCH).map(|d| d.subsec_micros()).unwrap_or(0);
+    let secs = iso8601(t);
+    format!("{}.{micros:06}Z", &secs[..secs.len() - 1])
+}
+
 /// Milliseconds since the Unix epoch; 0 before it.
 pub fn unix_ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -132,5 +139,8 @@ mod tests {
         assert!(parse_timestamp("2026-13-01T00:00:00Z").is_none());
         assert!(parse_timestamp("yesterday").is_none());
         assert!(parse_timestamp("2026-08-21T10:00:00.Z").is_none());
+        let t = UNIX_EPOCH + Duration::from_micros(1_787_306_400_123_456);
+        assert_eq!(iso8601_micros(t), "2026-08-21T10:00:00.123456Z");
+        assert_eq!(parse_timestamp(&iso8601_micros(t)), Some(1_787_306_400_123_456_000));
     }
 }

@@ -5,6 +5,7 @@
  * Built with -Wall -Wextra -Werror -Wpedantic and run under valgrind by scripts/test.d/20-c.sh.
  */
 #include "raptoken.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -16,16 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures = 0, checks = 0;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    checks++;                                                                    \
-    if (!(cond)) {                                                               \
-      failures++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                            \
-  } while (0)
 
 /* Asserts a status and that the error object carries it and a non-empty message. */
 static void expect_error(RapidataStatus got, RapidataError *err, RapidataStatus want, const char *needle,
@@ -47,15 +38,6 @@ static void expect_error(RapidataStatus got, RapidataError *err, RapidataStatus 
   } while (0)
 /* `call` must use the name `e_` for its error out-parameter. */
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (!v || !*v) {
-    fprintf(stderr, "%s is not set: run under testing/with-oidc-server.sh\n", name);
-    exit(2);
-  }
-  return v;
-}
-
 static void test_version_and_names(void) {
   CHECK(strcmp(rapidata_version(), RAPTOKEN_VERSION) == 0);
   CHECK(strcmp(rapidata_status_name(RAPIDATA_STATUS_OAUTH), "RAPIDATA_STATUS_OAUTH") == 0);
@@ -65,7 +47,7 @@ static void test_version_and_names(void) {
   CHECK(RAPIDATA_STATUS_OK == 0 && RAPIDATA_STATUS_INVALID_ARGUMENT == 1 && RAPIDATA_STATUS_NO_CREDENTIALS == 2 &&
         RAPIDATA_STATUS_BUFFER_TOO_SMALL == 3 && RAPIDATA_STATUS_CONFIG == 4 && RAPIDATA_STATUS_TRANSPORT == 5 &&
         RAPIDATA_STATUS_TIMEOUT == 6 && RAPIDATA_STATUS_HTTP == 7 && RAPIDATA_STATUS_OAUTH == 8 &&
-        RAPIDATA_STATUS_PROTOCOL == 9 && RAPIDATA_STATUS_PANIC == 10);
+        RAPIDATA_STATUS_PROTOCOL == 9 && RAPIDATA_STATUS_PANIC == 10 && RAPIDATA_STATUS_CANCELLED == 11);
 }
 
 static void test_null_and_invalid_arguments(void) {

@@ -42,11 +42,20 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
             resources: v("RAPTOKEN_TEST_RESOURCES").split_whitespace().map(str::to_string).collect(),
         };
     }
+    let (server, child) = spawn_server(&[]);
+    *CHILD.lock().unwrap() = Some(child);
+    server
+});
+
+/// Starts another test server with `args` (e.g. `--no-bridge`). It stops when the returned
+/// child is dropped with its stdin, or with this process.
+pub fn spawn_server(args: &[&str]) -> (Server, Child) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let deps = Command::new(root.join("testing/oidc-server/install-deps.sh")).status().expect("run install-deps.sh");
     assert!(deps.success(), "npm dependencies of the test server failed to install");
     let mut child = Command::new("node")
         .arg(root.join("testing/oidc-server/server.mjs"))
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -66,9 +75,8 @@ pub static SERVER: Lazy<Server> = Lazy::new(|| {
         dir: s("dir"),
         resources: j["resources"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect(),
     };
-    *CHILD.lock().unwrap() = Some(child);
-    server
-});
+    (server, child)
+}
 
 pub fn server() -> &'static Server {
     &SERVER

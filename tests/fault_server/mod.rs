@@ -60,6 +60,8 @@ struct State {
     /// The first this-many discovery requests get a 503.
     discovery_failures: AtomicU64,
     issued: Mutex<Vec<Issued>>,
+    /// What answers paths other than discovery and /token (default: 404).
+    other: Mutex<Option<Responder>>,
     /// Every response body the server sent, for the secret scan (tokens live there).
     id: u64,
 }
@@ -86,6 +88,7 @@ impl FaultServer {
             discovery: Mutex::new(None),
             discovery_failures: AtomicU64::new(0),
             issued: Mutex::new(Vec::new()),
+            other: Mutex::new(None),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed) + std::process::id() as u64 * 1000,
         });
         let s = state.clone();
@@ -112,6 +115,12 @@ impl FaultServer {
 
     pub fn token_endpoint(&self) -> String {
         format!("{}/token", self.base)
+    }
+
+    /// Answers every path other than discovery and /token with `responder(request, n)` (n: the
+    /// n-th such request), e.g. a scripted login bridge.
+    pub fn on_other_paths(&self, responder: impl FnMut(&Request, u64) -> Action + Send + 'static) {
+        *self.state.other.lock().unwrap() = Some(Box::new(responder));
     }
 
     /// Replaces the discovery document (default: this issuer, token endpoint /token).
@@ -192,7 +201,13 @@ fn serve(mut conn: TcpStream, s: &State, base: &str) {
             let mut responder = s.responder.lock().unwrap();
             responder(&req, n)
         }
-        _ => json(404, r#"{"error":"not_found"}"#),
+        _ => match s.other.lock().unwrap().as_mut() {
+            Some(responder) => {
+                let n = s.counts.lock().unwrap().values().sum::<u64>();
+                responder(&req, n)
+            }
+            None => json(404, r#"{"error":"not_found"}"#),
+        },
     };
     match action {
         Action::Token(secs) => {

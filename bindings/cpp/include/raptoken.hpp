@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -92,6 +93,8 @@ enum class Status : std::uint32_t {
   protocol = RAPIDATA_STATUS_PROTOCOL,
   /// A bug inside raptoken was caught at the boundary; the process is still safe to use.
   panic = RAPIDATA_STATUS_PANIC,
+  /// The caller cancelled the call (`rapidata_cancellation_cancel`).
+  cancelled = RAPIDATA_STATUS_CANCELLED,
 };
 
 /// RapidataTrust: Flags for `Options::trust` (combine with `|`).
@@ -673,6 +676,18 @@ class Options {
     });
   }
   Options&& proxy(std::string_view proxy_url) && { return std::move(this->proxy(proxy_url)); }
+
+  /// Sets how long a workstation login waits for the person to approve it in the browser. Each HTTP
+  /// request of the login is bounded by the request timeout. Default: 300 s.
+  ///
+  /// A negative duration or one over 2^32-1 ms throws Error (Status::invalid_argument).
+  Options& login_timeout(std::chrono::milliseconds timeout) & {
+    const std::uint32_t timeout_ms = detail::to_ms(timeout, "login timeout");
+    return apply([&](RapidataOptions* o, RapidataError** e) {
+      return rapidata_options_set_login_timeout_ms(o, timeout_ms, e);
+    });
+  }
+  Options&& login_timeout(std::chrono::milliseconds timeout) && { return std::move(this->login_timeout(timeout)); }
   // END generated (options)
 
   // Sends log lines at `min_level` or more severe to `callback` (see LogCallback for the rules);
@@ -960,6 +975,93 @@ class Client {
   std::shared_ptr<detail::LogSink> log_;
   std::unique_ptr<RapidataClient, detail::ClientDeleter> client_;
 };
+
+// Stops a login() from another thread (a "Cancel" button, a signal handler): cancel() makes
+// the call return by throwing Error (Status::cancelled), within 20 ms while it waits or when its
+// current HTTP request ends. Permanent. Move-only; cancel() is thread-safe, lock-free and
+// async-signal-safe. It must outlive the calls it was given to.
+class Cancellation {
+ public:
+  Cancellation() {
+    RapidataCancellation* c = nullptr;
+    const RapidataStatus s = rapidata_cancellation_new(&c);
+    detail::check(s, nullptr);
+    cancellation_.reset(c);
+  }
+
+  // A no-op on a moved-from object.
+  void cancel() const noexcept { rapidata_cancellation_cancel(cancellation_.get()); }
+
+  // The C handle, still owned by this object (NULL after a move).
+  [[nodiscard]] const RapidataCancellation* native_handle() const noexcept { return cancellation_.get(); }
+
+ private:
+  struct Deleter {
+    void operator()(RapidataCancellation* c) const noexcept { rapidata_cancellation_free(c); }
+  };
+  std::unique_ptr<RapidataCancellation, Deleter> cancellation_;
+};
+
+// Receives the URL the person must open to log in; see login().
+using LoginUrlCallback = std::function<void(std::string_view url)>;
+
+namespace detail {
+// The C callback of login(). No exception may unwind into the library: one thrown is kept,
+// the login is cancelled, and login() rethrows it once rapidata_login has returned.
+struct LoginUrlSink {
+  const LoginUrlCallback* callback;
+  const Cancellation* cancellation;
+  std::exception_ptr thrown;
+
+  static void trampoline(void* user_data, const char* url) noexcept {
+    auto* sink = static_cast<LoginUrlSink*>(user_data);
+    try {
+      (*sink->callback)(url != nullptr ? std::string_view(url) : std::string_view());
+    } catch (...) {
+      sink->thrown = std::current_exception();
+      sink->cancellation->cancel();
+    }
+  }
+};
+}  // namespace detail
+
+// Logs in on a workstation, as Rapidata's Python SDK does on first use: starts a login at the
+// issuer's login bridge, has the person open a URL and approve in a browser, then creates an API
+// client ("<hostname> - raptoken") and stores its id and secret in the credentials file
+// (~/.config/rapidata/credentials.json, the SDK's format; other entries are kept). A Client made
+// afterwards without credentials (Client::from_env()), and the SDK, use them. The login's own
+// access token is never stored.
+//
+// `options` gives the issuer or environment, CA file, trust, proxy, timeouts, credentials file,
+// log callback and Options::login_timeout (how long to wait for the approval; 300 s by default);
+// client credentials are not used. `on_url` receives the URL once, on the calling thread, before
+// the wait (a GUI shows it); it should return promptly. Empty: the library tries $BROWSER, then
+// xdg-open (with a display) or open (macOS), without waiting for the browser, and prints the URL
+// on stderr. An exception thrown by `on_url` cancels the login (through `cancellation`, if
+// given) and is rethrown. `cancellation` (may be null) ends the wait early.
+//
+// Blocks until the login ends. Throws Error: Status::config for an issuer without Rapidata's
+// login bridge or a credentials file that cannot be written (checked before on_url is called);
+// Status::oauth with oauth_code() "access_denied" when the person refused; Status::timeout when
+// nobody approved within the login timeout; Status::cancelled; Status::http, transport,
+// protocol for the server's failures.
+inline void login(const Options& options = Options(), const LoginUrlCallback& on_url = {},
+                  const Cancellation* cancellation = nullptr) {
+  const RapidataOptions* o = options.native_handle();
+  if (o == nullptr) throw Error(Status::invalid_argument, "raptoken::Options used after it was moved from");
+  // A throwing on_url ends the rest of the login through the flag.
+  Cancellation own;
+  const Cancellation& flag = cancellation != nullptr ? *cancellation : own;
+  detail::LoginUrlSink sink{&on_url, &flag, nullptr};
+  RapidataError* error = nullptr;
+  const RapidataStatus s = rapidata_login(o, on_url ? &detail::LoginUrlSink::trampoline : nullptr, &sink,
+                                          flag.native_handle(), &error);
+  if (sink.thrown) {
+    rapidata_error_free(error);
+    std::rethrow_exception(sink.thrown);
+  }
+  detail::check(s, error);
+}
 
 }  // namespace raptoken
 

@@ -10,6 +10,7 @@
 //   basic-40 readme_example;  basic-41..49 run_installed.sh;  basic-61 sharing_test (fleet)
 //   basic-63 bench/token_bench
 //   jwt-ec, jwt-rsa, jwt-wrong, jwt-params (testing/with-jwt-clients.sh)  key_test
+//   login_test: no fixed client (each login creates its own)
 #pragma once
 
 #include <raptoken.hpp>

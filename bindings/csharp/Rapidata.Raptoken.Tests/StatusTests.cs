@@ -12,7 +12,7 @@ namespace Rapidata.Raptoken.Tests
         public void StatusEnumMirrorsTheLibrary()
         {
             var values = (RaptokenStatus[])Enum.GetValues(typeof(RaptokenStatus));
-            Assert.AreEqual(11, values.Length);
+            Assert.AreEqual(12, values.Length);
             foreach (var s in values)
             {
                 string expected = "RAPIDATA_STATUS_" + Regex.Replace(s.ToString(), "(?<=[a-z])(?=[A-Z])", "_").ToUpperInvariant();

@@ -86,6 +86,8 @@ namespace Rapidata.Raptoken
         /// A bug inside raptoken was caught at the boundary; the process is still safe to use.
         /// </summary>
         Panic = 10,
+        /// <summary>The caller cancelled the call (<c>rapidata_cancellation_cancel</c>).</summary>
+        Cancelled = 11,
     }
 
     /// <summary>

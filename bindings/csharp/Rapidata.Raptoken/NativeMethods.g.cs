@@ -159,7 +159,22 @@ namespace Rapidata.Raptoken
         internal static extern RaptokenStatus rapidata_options_set_proxy(OptionsHandle options, byte[] proxyUrl, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_options_set_login_timeout_ms(OptionsHandle options, uint timeoutMs, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern RaptokenStatus rapidata_options_set_log_callback(OptionsHandle options, IntPtr callback, IntPtr userData, uint minLevel, out ErrorHandle outError);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_cancellation_new(out CancellationHandle outCancellation);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void rapidata_cancellation_cancel(CancellationHandle cancellation);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void rapidata_cancellation_free(IntPtr cancellation);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern RaptokenStatus rapidata_login(OptionsHandle options, IntPtr onUrl, IntPtr userData, CancellationHandle cancellation, out ErrorHandle outError);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern RaptokenStatus rapidata_client_stats(ClientHandle client, out Stats outStats);

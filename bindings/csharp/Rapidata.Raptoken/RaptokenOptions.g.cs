@@ -427,5 +427,18 @@ namespace Rapidata.Raptoken
                 Utf8.Wipe(proxyUrlUtf8);
             }
         }
+
+        /// <summary>
+        /// Sets how long a workstation login waits for the person to approve it in the browser. Each
+        /// HTTP request of the login is bounded by the request timeout. Default: 300 s.
+        /// <para/>
+        /// The TimeSpan is rounded up to whole milliseconds; a negative one or one over 49.7 days
+        /// throws ArgumentOutOfRangeException.
+        /// </summary>
+        public RaptokenOptions WithLoginTimeout(TimeSpan timeout)
+        {
+            uint timeoutMs = Milliseconds(timeout, nameof(timeout));
+            return Set((OptionsHandle o, out ErrorHandle e) => NativeMethods.rapidata_options_set_login_timeout_ms(o, timeoutMs, out e));
+        }
     }
 }

@@ -18,6 +18,8 @@ pub enum Command {
     Check,
     Maintain,
     Keygen,
+    Login,
+    Logout,
     Help,
     Version,
 }
@@ -46,6 +48,8 @@ pub struct Cli {
     pub progress: Progress,
     /// `maintain`: write the file once and exit.
     pub once: bool,
+    /// `login`: print the URL only, do not start a browser.
+    pub no_browser: bool,
     /// Read a ready token from this file; for `maintain`, the file to keep fresh.
     pub token_file: Option<String>,
     /// `keygen`: where to write the new private key, and whether to print a JWKS.
@@ -61,8 +65,10 @@ pub struct Cli {
     options: Vec<(&'static str, String)>,
 }
 
+const COMMANDS: &str = "token, check, maintain, keygen, login, logout, help";
+
 /// Flags that take a value (`--flag VALUE` or `--flag=VALUE`), besides the option table's.
-const VALUED: &[&str] = &["--client-id", "--client-secret-file", "--client-key-file", "--progress", "--token-file", "--log", "--out"];
+const VALUED: &[&str] = &["--client-id", "--client-secret-file", "--client-key-file", "--progress", "--token-file", "--log", "--out", "--timeout"];
 
 /// The option-table row a flag sets, if it is one of the table's flags.
 fn table_flag(name: &str) -> Option<&'static Opt> {
@@ -75,6 +81,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
         json: false,
         progress: Progress::Auto,
         once: false,
+        no_browser: false,
         token_file: None,
         out: None,
         jwks: false,
@@ -127,6 +134,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                 "--json" => cli.json = true,
                 "--once" => cli.once = true,
                 "--jwks" => cli.jwks = true,
+                "--no-browser" => cli.no_browser = true,
                 "--no-token-file" => cli.no_token_file = true,
                 "--shared-cache" => cli.shared_cache = Some(true),
                 "--no-shared-cache" => cli.shared_cache = Some(false),
@@ -152,9 +160,11 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
                     "check" => Command::Check,
                     "maintain" => Command::Maintain,
                     "keygen" => Command::Keygen,
+                    "login" => Command::Login,
+                    "logout" => Command::Logout,
                     "help" => Command::Help,
                     "version" => Command::Version,
-                    other => return Err(format!("unknown command {} (commands: token, check, maintain, keygen, help)", word_preview(other))),
+                    other => return Err(format!("unknown command {} (commands: {COMMANDS})", word_preview(other))),
                 });
             }
         }
@@ -162,7 +172,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
     cli.command = match (early, command) {
         (Some(c), _) => return Ok(Cli { command: c, ..cli }),
         (None, Some(c)) => c,
-        (None, None) => return Err("no command given (commands: token, check, maintain, keygen, help)".into()),
+        (None, None) => return Err(format!("no command given (commands: {COMMANDS})")),
     };
     if cli.json && cli.command != Command::Token {
         return Err("--json applies to the token command only".into());
@@ -187,6 +197,21 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, String> {
     }
     if cli.token_file.is_some() && cli.no_token_file {
         return Err("--token-file and --no-token-file contradict each other".into());
+    }
+    if cli.no_browser && cli.command != Command::Login {
+        return Err("--no-browser applies to the login command only".into());
+    }
+    if cli.options.iter().any(|(name, _)| *name == "login_timeout") && cli.command != Command::Login {
+        return Err("--timeout applies to the login command only (for token requests see --deadline)".into());
+    }
+    match cli.command {
+        // A login makes credentials; a logout names the stored client to remove, by id alone.
+        Command::Login if cli.client_id.is_some() || cli.secret.is_some() => {
+            return Err("login creates new credentials and takes no client id or secret".into())
+        }
+        Command::Logout if cli.secret.is_some() => return Err("logout takes --client-id alone (no secret): the stored client to remove".into()),
+        Command::Login | Command::Logout => return Ok(cli),
+        _ => {}
     }
     match (&cli.client_id, &cli.secret) {
         (Some(_), None) => {
@@ -215,6 +240,10 @@ fn set_valued(cli: &mut Cli, name: &str, value: String) -> Result<(), String> {
         return Ok(());
     }
     match name {
+        "--timeout" => {
+            raptoken::check_option_text("login_timeout", &value).map_err(|e| format!("--timeout: {}", e.message()))?;
+            cli.options.push(("login_timeout", value));
+        }
         "--client-id" => cli.client_id = Some(value),
         "--client-secret-file" => set_secret(cli, SecretFrom::File(PathBuf::from(value)))?,
         "--client-key-file" => set_secret(cli, SecretFrom::KeyFile(value))?,
@@ -272,6 +301,11 @@ impl Cli {
     /// The last value given to an option-table flag, e.g. `client_key_id` for `--client-key-id`.
     pub fn option(&self, name: &str) -> Option<&str> {
         self.options.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// `logout --client-id ID`: the stored client to remove.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
     }
 
     /// The library options this command line asks for. Reads the secret (file or stdin) here,
@@ -432,6 +466,21 @@ mod tests {
         assert!(e.contains("--client-secret-file") && !e.contains("hunter2"), "{e}");
         let e = p(&["token", "extra/secret+value"]).unwrap_err();
         assert!(!e.contains("secret+value"), "{e}");
+    }
+
+    #[test]
+    fn login_and_logout() {
+        let c = p(&["login", "--environment", "rabbitdata.ch", "--no-browser", "--timeout", "90s"]).unwrap();
+        assert_eq!((c.command, c.no_browser), (Command::Login, true));
+        assert_eq!(c.options, vec![("environment", "rabbitdata.ch".to_string()), ("login_timeout", "90s".to_string())]);
+        assert!(p(&["login", "--timeout", "soon"]).unwrap_err().contains("--timeout"));
+        assert!(p(&["token", "--timeout", "5s"]).unwrap_err().contains("login command only"));
+        assert!(p(&["token", "--no-browser"]).is_err());
+        assert!(p(&["login", "--client-id", "x"]).unwrap_err().contains("no client id"));
+        let c = p(&["logout", "--client-id", "abc"]).unwrap();
+        assert_eq!((c.command, c.client_id()), (Command::Logout, Some("abc")));
+        assert!(p(&["logout", "--client-id", "abc", "--client-secret-stdin"]).is_err());
+        assert!(p(&["lgin"]).unwrap_err().contains("login, logout"));
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(c) => c,
         Err(f) => {
             let what = match &f {
-                Failure::Lib(e) if e.kind() == ErrorKind::NoCredentials => "none found",
+                Failure::Lib(e) if e.kind() == ErrorKind::NoCredentials => {
+                    "none found: on a workstation, run `raptoken login` once (a browser login that stores them)"
+                }
                 _ => "unknown (the configuration failed: see the verdict)",
             };
             line("credentials", what);

@@ -37,6 +37,7 @@ pub fn status_of(kind: ErrorKind) -> (u32, &'static str) {
         ErrorKind::Http => "HTTP",
         ErrorKind::OAuth => "OAUTH",
         ErrorKind::Protocol => "PROTOCOL",
+        ErrorKind::Cancelled => "CANCELLED",
     };
     (raptoken::status_code(kind), name)
 }
@@ -96,12 +97,36 @@ fn hint(e: &Error) -> &'static str {
     if matches!(e.kind(), ErrorKind::Http | ErrorKind::OAuth) && matches!(e.http_status(), 404 | 405) {
         return NOT_A_TOKEN_ENDPOINT;
     }
+    // The workstation login's failures, before the general ones.
+    if e.oauth_code() == Some("invalid_client") && msg.contains("raptoken login") {
+        return "the stored client was deleted or revoked at Rapidata: run raptoken login to create new credentials \
+                (raptoken logout --client-id ID removes the stale entry)";
+    }
+    if msg.contains("no Rapidata login bridge") {
+        return "this issuer is not Rapidata's authorization server: log in with --environment (rapidata.ai by default) \
+                or the --issuer of your Rapidata environment; other servers need client credentials";
+    }
+    if msg.contains("cannot write credentials file") || msg.contains("login does not overwrite") {
+        return "the credentials file cannot be written: fix the file or its directory as the message says, or store \
+                the login elsewhere with --credentials-file (RAPIDATA_CREDENTIALS_FILE)";
+    }
+    if msg.contains("the login") {
+        match e.kind() {
+            ErrorKind::OAuth => return "the login was refused in the browser: run raptoken login again and approve it",
+            ErrorKind::Timeout => {
+                return "approve the login in the browser before the timeout (open the URL printed above), or give it \
+                        longer with --timeout"
+            }
+            ErrorKind::Cancelled => return "the login was cancelled: run raptoken login again",
+            _ => {}
+        }
+    }
     match e.kind() {
         ErrorKind::NoCredentials => {
-            "set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET (or RAPIDATA_CLIENT_KEY_FILE), or pass --client-id with \
-             --client-secret-file, --client-secret-stdin or --client-key-file, or log in once with Rapidata's Python \
-             SDK (it writes ~/.config/rapidata/credentials.json). Create a client id and secret under Rapidata \
-             Settings > Tokens"
+            "on a workstation run raptoken login once (a browser login; it stores credentials in \
+             ~/.config/rapidata/credentials.json); elsewhere set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET (or \
+             RAPIDATA_CLIENT_KEY_FILE), or pass --client-id with --client-secret-file, --client-secret-stdin or \
+             --client-key-file (create a client id and secret under Rapidata Settings > Tokens)"
         }
         ErrorKind::InvalidArgument => "a value on the command line is not usable: correct it as the message says (see raptoken --help)",
         ErrorKind::Config if msg.contains("CA file") => {
@@ -184,6 +209,7 @@ fn hint(e: &Error) -> &'static str {
             "access_denied" => "the server denied this client access: check its permissions with Rapidata",
             _ => "the server refused the request: its error description above says why",
         },
+        ErrorKind::Cancelled => "the operation was cancelled",
         ErrorKind::Protocol => {
             "something answered, but not like an OAuth token endpoint (an HTML page, a login portal, a proxy?): check \
              --token-endpoint and --issuer, and any proxy in between"
@@ -200,5 +226,6 @@ mod tests {
         assert_eq!(STATUS_BASE + status_of(ErrorKind::NoCredentials).0 as i32, 12);
         assert_eq!(STATUS_BASE + status_of(ErrorKind::OAuth).0 as i32, 18);
         assert_eq!(Failure::Config("x".into()).exit_code(), 14);
+        assert_eq!(STATUS_BASE + status_of(ErrorKind::Cancelled).0 as i32, 21);
     }
 }
