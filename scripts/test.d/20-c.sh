@@ -24,7 +24,7 @@ testing/with-oidc-server.sh "${valgrind_run[@]}" "$out/test_login"
 RAPTOKEN_OIDC_SERVER_ARGS=--no-bridge testing/with-oidc-server.sh "${valgrind_run[@]}" "$out/test_login" no-bridge
 
 # The README's C example must compile as shown (-Werror) and run against the local server.
-awk '/^### C$/{f=1;next} f&&/^```c$/{p=1;next} p&&/^```$/{exit} p' README.md > "$out/readme_example.c"
+awk '/^## Example \(C\)$/{f=1;next} f&&/^```c$/{p=1;next} p&&/^```$/{exit} p' README.md > "$out/readme_example.c"
 cc -std=c11 -Wall -Wextra -Werror -Iinclude "$out/readme_example.c" \
    -Ltarget/release -Wl,-rpath,"$root/target/release" -lraptoken -o "$out/readme_example"
 testing/with-oidc-server.sh bash -c 'RAPIDATA_ISSUER=$RAPTOKEN_TEST_ISSUER RAPIDATA_CA_FILE=$RAPTOKEN_TEST_CA_FILE \
