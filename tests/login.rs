@@ -613,3 +613,61 @@ fn cli_login_failures_have_their_exit_code_and_hint() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     std::fs::remove_dir_all(&home).unwrap();
 }
+
+/// A writer killed at any instant leaves the old file or the new one, never a part, and the
+/// next writer clears the temporary file it left. `raptoken logout` rewrites the file without
+/// the network; SIGKILL lands at instants spread across a whole run of it (start-up included).
+#[cfg(unix)]
+#[test]
+fn a_writer_killed_at_any_instant_leaves_the_old_file_or_the_new_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = temp_dir("killed-writer");
+    let file = home.join(".config/rapidata/credentials.json");
+    let tmp = file.with_file_name(".credentials.json.tmp");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::set_permissions(file.parent().unwrap(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let issuer = "https://auth.example.test";
+    let entry = |id: &str| serde_json::json!({"display_name": format!("host - {id}"), "client_id": id, "client_secret": format!("secret-{id}"),
+        "endpoint": "https://api.example.test", "created_at": 1.7e9, "last_used": 1.7e9});
+    let before = serde_json::json!({issuer: [entry("a"), entry("b")], "https://auth.rapidata.ai": [entry("other")]});
+    let after = serde_json::json!({issuer: [entry("b")], "https://auth.rapidata.ai": [entry("other")]});
+    let restore = || {
+        std::fs::write(&file, serde_json::to_vec_pretty(&before).unwrap()).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    let args = ["logout", "--issuer", issuer, "--client-id", "a"];
+    // How long one whole run takes here: the kills are spread over that time.
+    restore();
+    let t0 = Instant::now();
+    let out = cli(&args, &home, &[]);
+    let full = t0.elapsed();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(entries(&file), after);
+    let (runs, mut old, mut new, mut temps) = (60u32, 0, 0, 0);
+    for i in 0..runs {
+        restore();
+        let mut child = spawn_cli(&args, &home, &[]);
+        std::thread::sleep(full * i / runs);
+        let _ = child.kill(); // SIGKILL; an error means it had already finished
+        let _ = wait_bounded(child, Duration::from_secs(30), &args);
+        let text = std::fs::read(&file).unwrap();
+        let doc: Value = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("run {i}: a partial file ({e}): {}", String::from_utf8_lossy(&text)));
+        if doc == before {
+            old += 1;
+        } else {
+            assert_eq!(doc, after, "run {i}: neither the old file nor the new one");
+            new += 1;
+        }
+        assert_eq!(mode(&file), 0o600, "run {i}");
+        temps += u32::from(tmp.exists());
+    }
+    eprintln!("killed writers: {old} left the old file, {new} the new one, {temps} a temporary file (of {runs}; one run takes {full:?})");
+    // The next writer removes what a killed one left.
+    restore();
+    std::fs::write(&tmp, "{\"half\": ").unwrap();
+    let out = cli(&args, &home, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(entries(&file), after);
+    assert!(!tmp.exists(), "the stale temporary file is gone");
+    std::fs::remove_dir_all(&home).unwrap();
+}
