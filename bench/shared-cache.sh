@@ -24,7 +24,7 @@ if [ -n "${BENCH_HTTPS:-}" ]; then
   server="the benchmarks' token server, explicit token endpoint"
 else
   if [ -z "${RAPTOKEN_TEST_ADMIN:-}" ]; then
-    (cd "$root" && cargo build --locked --release --features fleet --bin raptoken 2>&1 | tail -n 1 >&2)
+    (bash "$root/scripts/build.sh" --bin raptoken 2>&1 | tail -n 1 >&2)
     exec "$root/testing/with-oidc-server.sh" "$0" "$@"
   fi
   export RAPIDATA_ISSUER=$RAPTOKEN_TEST_ISSUER RAPIDATA_CA_FILE=$RAPTOKEN_TEST_CA_FILE

@@ -91,7 +91,7 @@ fi
 echo "{\"bench\":\"size\",\"stripped_bytes\":$(stat -c %s "$work/libraptoken.so"),\"unstripped_bytes\":$(stat -c %s target/release/libraptoken.so),\"default_stripped_bytes\":$default_bytes}" | tee -a "$BENCH_RESULTS"
 
 echo "=== 7. shared cache: sequential raptoken token runs"
-cargo build --locked --release --features fleet --bin raptoken
+bash scripts/build.sh --bin raptoken
 if [ -n "$quick" ]; then bash bench/shared-cache.sh 10 1; else bash bench/shared-cache.sh 100 5; fi
 
 echo "=== 8. fleet cache: processes starting together, no sharing / host / Redis; a miss from Redis"

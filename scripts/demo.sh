@@ -70,7 +70,7 @@ t=$SECONDS
 prefix=$work/prefix
 # The library, installed into a prefix as a user would (pkg-config file and CMake package included).
 quiet bash scripts/install.sh "$prefix" || { say "demo FAILED: building the library"; exit 1; }
-quiet cargo build --locked --release --features fleet --bin raptoken || { say "demo FAILED: building the CLI"; exit 1; }
+quiet bash scripts/build.sh --bin raptoken || { say "demo FAILED: building the CLI"; exit 1; }
 cli=$root/target/release/raptoken
 names=(library CLI)
 

@@ -20,8 +20,7 @@ target=$(rustc -vV | sed -n 's/^host: //p')
 # exported: cargo rebuilds ring (cc-rs reads SOURCE_DATE_EPOCH) whenever it changes.
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
-bash scripts/build.sh
-cargo build --locked --release --features fleet --bin raptoken
+bash scripts/build.sh --bin raptoken
 
 work=$root/target/dist-work
 new=$root/target/dist.new

@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --locked --release --features fleet --lib
+bash scripts/build.sh
 # The OIDC test server with private_key_jwt clients registered (testing/with-jwt-clients.sh), and a
 # Redis for the fleet cache test (RAPTOKEN_TEST_REDIS_URL).
 with_server=("$root/testing/with-oidc-server.sh" "$root/testing/with-jwt-clients.sh" "$root/testing/with-redis.sh")

@@ -11,11 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
-if [ -f scripts/build.sh ]; then
-  bash scripts/build.sh
-else
-  cargo build --locked --release --features fleet --lib
-fi
+bash scripts/build.sh
 
 cpp=bindings/cpp
 out=target/cpp

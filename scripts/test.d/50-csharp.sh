@@ -18,7 +18,7 @@ else
 fi
 
 if [ "$in_server" = 0 ]; then
-  cargo build --locked --release --features fleet --lib
+  bash scripts/build.sh
   rm -rf "$out" && mkdir -p "$out"
 
   # The csproj uses the SDK's default globbing (every .cs under its folder); compiling that whole

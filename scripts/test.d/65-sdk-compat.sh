@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --locked --release --bin raptoken
+bash scripts/build.sh --bin raptoken
 python=target/python-sdk/bin/python
 [ -x "$python" ] || { echo "sdk-compat: $python is missing: run scripts/setup.sh"; exit 1; }
 testing/with-oidc-server.sh "$python" tests/python/sdk_compat.py "$root/target/release/raptoken"

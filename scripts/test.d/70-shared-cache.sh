@@ -6,8 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-bash scripts/build.sh
-cargo build --locked --release --features fleet --bin raptoken
+bash scripts/build.sh --bin raptoken
 out=target/shared-cache-tests
 mkdir -p "$out"
 cc -std=c11 -Wall -Wextra -Werror -O1 -Iinclude tests/c/shared_token.c \
