@@ -24,17 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-checks=0 failures=0
-check() { # check DESCRIPTION CMD...
-  local what=$1; shift
-  checks=$((checks + 1))
-  if ! "$@"; then failures=$((failures + 1)); echo "  FAIL: $what" >&2; fi
-}
-same() { [ "$1" = "$2" ] || { echo "    want '$2', got '$1'" >&2; return 1; }; }
-requests() { curl -fsS "$RAPTOKEN_TEST_ADMIN/stats?client_id=$1" | sed -n 's/.*"token_requests":\([0-9]*\).*/\1/p'; }
-api_accepts() {
-  [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$RAPTOKEN_TEST_CA_FILE" -H "Authorization: Bearer $1" "$RAPTOKEN_TEST_API")" = 200 ]
-}
+. "$(dirname "$0")/process_checks.sh"
 rcli() { redis-cli -p "$RAPTOKEN_TEST_REDIS_PORT" --no-auth-warning -a "$RAPTOKEN_TEST_REDIS_PASSWORD" "$@"; }
 # A fresh client at the test server: its request count starts at 0.
 register() {
@@ -44,22 +34,9 @@ register() {
     "$RAPTOKEN_TEST_ADMIN/clients" >/dev/null || return 1
   export RAPIDATA_CLIENT_ID=$id RAPIDATA_CLIENT_SECRET=$secret
 }
-# Waits (bounded) for background processes; fails for any still running or that exited non-zero.
-reap() {
-  local seconds=$1 ok=0; shift
-  local deadline=$((SECONDS + seconds))
-  for p in "$@"; do
-    while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.02; done
-    if kill -0 "$p" 2>/dev/null; then echo "    process $p still running after ${seconds}s" >&2; kill -KILL "$p"; ok=1; fi
-    wait "$p" || { echo "    process $p exited with $?" >&2; ok=1; }
-  done
-  return $ok
-}
-all_equal_nonempty() {
-  local first; first=$(cat "$1")
-  [ -n "$first" ] || { echo "    $1 is empty" >&2; return 1; }
-  for f in "$@"; do same "$(cat "$f")" "$first" || { echo "    ($f)" >&2; return 1; }; done
-}
+# Opens the fifo GATE for writing, which releases every process reading it at once (bounded: a
+# process that never came would make this block, so it opens with a timeout).
+open_gate() { timeout 10 bash -c "exec 3>'$1'; sleep 0.2" || echo "    gate: not every process opened it" >&2; }
 
 echo "--- $procs processes x $threads threads, cold, started together: one token request"
 register stampede
@@ -71,9 +48,7 @@ for i in $(seq "$procs"); do
   "$prog" "$threads" "$work/gate" >"$work/out.$i" 2>"$work/err.$i" &
   pids+=($!); children+=($!)
 done
-# Opening the fifo for writing releases every reader at once (bounded: a reader that never came
-# would make this block, so open with a timeout).
-timeout 10 bash -c "exec 3>'$work/gate'; sleep 0.2" || echo "    gate: not every process opened it" >&2
+open_gate "$work/gate"
 check "all $procs processes succeed" reap 30 "${pids[@]}"
 check "every thread of every process got the same token" all_equal_nonempty "$work"/out.*
 check "exactly one token request for $((procs * threads)) callers" same "$(requests "$RAPIDATA_CLIENT_ID")" 1
@@ -107,9 +82,9 @@ register maintain
 check "maintain --once (no token file) succeeds" same "$rc" 0
 check "maintain says where it keeps the token" grep -q "in the fleet cache redis://:\*\*\*@" "$work/maintain"
 pids=()
-: >"$work/gate2"; rm -f "$work/gate2"; mkfifo "$work/gate2"
+mkfifo "$work/gate2"
 for i in 1 2 3 4; do "$prog" 2 "$work/gate2" >"$work/m.$i" & pids+=($!); children+=($!); done
-timeout 10 bash -c "exec 3>'$work/gate2'; sleep 0.1"
+open_gate "$work/gate2"
 check "4 processes succeed" reap 20 "${pids[@]}"
 check "they took maintain's token" all_equal_nonempty "$work"/m.*
 check "no request but maintain's" same "$(requests "$RAPIDATA_CLIENT_ID")" 1
@@ -119,14 +94,13 @@ register paused
 kill -STOP "$RAPTOKEN_TEST_REDIS_PID"
 start=$(date +%s%N)
 pids=()
-rm -f "$work/gate3"; mkfifo "$work/gate3"
+mkfifo "$work/gate3"
 for i in 1 2 3 4; do "$prog" 4 "$work/gate3" >"$work/p.$i" & pids+=($!); children+=($!); done
-timeout 10 bash -c "exec 3>'$work/gate3'; sleep 0.1"
+open_gate "$work/gate3"
 check "4 processes succeed with Redis hung" reap 20 "${pids[@]}"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 check "within the bound (one 1 s Redis timeout, then a fetch): ${ms} ms" bash -c "[ $ms -lt 5000 ]"
 kill -CONT "$RAPTOKEN_TEST_REDIS_PID"
 check "each process fetched for itself (4 requests at most)" bash -c "[ $(requests "$RAPIDATA_CLIENT_ID") -le 4 ]"
 
-echo "fleet processes: $checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+summary "fleet processes"

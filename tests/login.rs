@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{api_accepts, server, spawn_server};
+use common::{admin, api_accepts, server, spawn_server};
 use fault_server::{json, Action, FaultServer};
 use raptoken::{Cancellation, Client, ClientOptions, CredentialSource, ErrorKind};
 use serde_json::Value;
@@ -25,20 +25,6 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-fn admin(method: &str, path: &str) -> (u16, Value) {
-    let url = format!("{}{path}", server().admin);
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut resp = match method {
-        "GET" => agent.get(&url).call(),
-        "DELETE" => agent.delete(&url).call(),
-        _ => agent.post(&url).send_empty(),
-    }
-    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-    let status = resp.status().as_u16();
-    let body = resp.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
 /// The write key of a login URL.
 fn write_key(url: &str) -> String {
     let query = url.split_once('?').expect("a query").1;
@@ -49,12 +35,12 @@ fn write_key(url: &str) -> String {
 /// Plays the person at the browser: approves (or refuses) the login behind `url`.
 fn decide(url: &str, approve: bool) {
     let action = if approve { "approve" } else { "refuse" };
-    let (status, body) = admin("POST", &format!("/login/{action}?writeKey={}", write_key(url)));
+    let (status, body) = admin("POST", &format!("/login/{action}?writeKey={}", write_key(url)), None);
     assert_eq!(status, 200, "{action}: {body}");
 }
 
 fn login_state(url: &str) -> Value {
-    admin("GET", &format!("/logins?writeKey={}", write_key(url))).1
+    admin("GET", &format!("/logins?writeKey={}", write_key(url)), None).1
 }
 
 /// Login options for the test server, storing into `file`.
@@ -347,7 +333,7 @@ fn stale_file_credentials_say_so_and_stay_in_the_file() {
     let file = dir.join("credentials.json");
     let done = raptoken::login(&options(&file), Some(&mut |url: &str| decide(url, true)), None).unwrap();
     // The person deletes the client in Rapidata's settings.
-    let (status, body) = admin("DELETE", &format!("/clients?client_id={}", done.client_id));
+    let (status, body) = admin("DELETE", &format!("/clients?client_id={}", done.client_id), None);
     assert_eq!(status, 200, "{body}");
     let e = Client::new(&options(&file)).unwrap().token().unwrap_err();
     assert_eq!((e.kind(), e.oauth_code()), (ErrorKind::OAuth, Some("invalid_client")), "{e:?}");

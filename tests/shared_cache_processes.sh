@@ -22,53 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-checks=0 failures=0
-check() { # check DESCRIPTION CMD...
-  local what=$1; shift
-  checks=$((checks + 1))
-  if ! "$@"; then failures=$((failures + 1)); echo "  FAIL: $what" >&2; fi
-}
-same() { [ "$1" = "$2" ] || { echo "    want '$2', got '$1'" >&2; return 1; }; }
-
-requests() { curl -fsS "$RAPTOKEN_TEST_ADMIN/stats?client_id=$1" | sed -n 's/.*"token_requests":\([0-9]*\).*/\1/p'; }
+. "$(dirname "$0")/process_checks.sh"
 admin() { curl -fsS -X POST "$RAPTOKEN_TEST_ADMIN/$1" >/dev/null; }
-api_accepts() {
-  [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$RAPTOKEN_TEST_CA_FILE" -H "Authorization: Bearer $1" "$RAPTOKEN_TEST_API")" = 200 ]
-}
-# Polls CMD until it succeeds, for at most SECONDS.
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.02
-  done
-}
 requests_are() { [ "$(requests "$1")" = "$2" ]; }
-# Waits (bounded) for background processes; fails for any that is still running or exited non-zero.
-reap() {
-  local seconds=$1 ok=0; shift
-  local deadline=$((SECONDS + seconds))
-  for p in "$@"; do
-    while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.02; done
-    if kill -0 "$p" 2>/dev/null; then
-      echo "    process $p still running after ${seconds}s" >&2
-      kill -KILL "$p"; ok=1
-    fi
-    wait "$p" || { echo "    process $p exited with $?" >&2; ok=1; }
-  done
-  return $ok
-}
 # Every directory 0700 and every file 0600 under $1, owned by this user; no temporary files.
 private_tree() {
   local bad
   bad=$(find "$1" \( -type d ! -perm 0700 \) -o \( -type f ! -perm 0600 \) -o ! -user "$(id -u)" -o -name '*.tmp.*' -o \( ! -type d ! -type f \))
   [ -z "$bad" ] || { echo "    not private: $bad" >&2; return 1; }
-}
-all_equal_nonempty() { # all_equal_nonempty FILE...
-  local first
-  first=$(cat "$1")
-  [ -n "$first" ] || { echo "    $1 is empty" >&2; return 1; }
-  for f in "$@"; do same "$(cat "$f")" "$first" || { echo "    ($f)" >&2; return 1; }; done
 }
 holds_lock_file() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q '\.lock$'; }
 
@@ -229,5 +190,4 @@ check "the renewed token works" api_accepts "$(file_token "$file")"
 kill -TERM "$maintainer"
 check "SIGTERM: exits 0" reap 5 "$maintainer"
 
-echo "shared-cache processes: $((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary "shared-cache processes"

@@ -7,19 +7,16 @@ cd "$root"
 bash scripts/build.sh
 out=target/c-tests
 mkdir -p "$out"
+valgrind_run=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+              --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp)
 cc -std=c11 -Wall -Wextra -Werror -Wpedantic -g -O1 -Iinclude tests/c/test_abi.c \
    -Ltarget/release -Wl,-rpath,"$root/target/release" -lraptoken -lpthread -o "$out/test_abi"
-testing/with-oidc-server.sh testing/with-jwt-clients.sh valgrind -q --error-exitcode=99 --leak-check=full \
-  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-  --suppressions=tests/c/valgrind.supp \
-  "$out/test_abi"
+testing/with-oidc-server.sh testing/with-jwt-clients.sh "${valgrind_run[@]}" "$out/test_abi"
 
 # The workstation login (rapidata_login) against the test server's login bridge, then against a
 # server without it.
 cc -std=c11 -Wall -Wextra -Werror -Wpedantic -g -O1 -Iinclude tests/c/test_login.c \
    -Ltarget/release -Wl,-rpath,"$root/target/release" -lraptoken -lpthread -o "$out/test_login"
-valgrind_run=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
-              --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp)
 testing/with-oidc-server.sh "${valgrind_run[@]}" "$out/test_login"
 RAPTOKEN_OIDC_SERVER_ARGS=--no-bridge testing/with-oidc-server.sh "${valgrind_run[@]}" "$out/test_login" no-bridge
 

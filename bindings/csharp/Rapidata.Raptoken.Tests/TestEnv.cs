@@ -122,7 +122,7 @@ namespace Rapidata.Raptoken.Tests
         [DllImport("libc", SetLastError = true)]
         private static extern int chmod(string path, uint mode);
 
-        private static string AdminCall(string method, string pathAndQuery)
+        internal static string AdminCall(string method, string pathAndQuery)
         {
             using (var web = new WebClient())
             {
