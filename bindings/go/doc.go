@@ -34,9 +34,8 @@
 // goroutine and one OS thread until then, and its token is kept for the next caller. One
 // caller's cancellation never cancels it for the others, and waiting goroutines hold no OS
 // thread (100 goroutines on a cold client start no new threads; 100 cgo calls would start
-// about 100). Near a token's end of life, while the library renews it for one caller and serves
-// the current token to the others, the binding runs a second flight so that waiting callers
-// take the current token at once rather than wait for the renewal.
+// about 100). Near a token's end of life the library renews on a thread of its own and answers
+// every call with the current token at once, so no caller waits for a renewal.
 //
 // # Go-side state
 //

@@ -10,7 +10,7 @@ namespace Rapidata.Raptoken
     /// start-up, hundreds of requests each blocking a pool thread would starve the pool). A fetch
     /// is handed to an idle thread, or to a new one if none is idle; a thread with nothing to do
     /// for <see cref="IdleLifetime"/> exits. So a process has about as many as fetches run at
-    /// once (at most two per client; see RaptokenClient.Async.cs), and none when idle.
+    /// once (one per client's miss; see RaptokenClient.Async.cs), and none when idle.
     /// </summary>
     internal static class FetchThreads
     {

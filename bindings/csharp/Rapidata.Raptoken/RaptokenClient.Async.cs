@@ -18,7 +18,7 @@ namespace Rapidata.Raptoken
     {
         // Flights in progress, one per (minValidMs, generation). Guarded by itself; only misses
         // take the lock.
-        private readonly List<Flight> flights = new List<Flight>(2);
+        private readonly List<Flight> flights = new List<Flight>();
 
         private static readonly Func<RaptokenToken, string> TokenValue = t => t.Value;
         private static readonly Func<RaptokenToken, RaptokenToken> Itself = t => t;

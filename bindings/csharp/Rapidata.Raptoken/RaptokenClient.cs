@@ -21,9 +21,8 @@ namespace Rapidata.Raptoken
         // instant the library says it would renew (RapidataTokenInfo.refresh_at_unix_ms). Until
         // then the library returns this same token, so GetToken skips the P/Invoke, the buffer
         // and the UTF-8 decoding. Invalidate drops it. Stored as an immutable object, swapped
-        // atomically; the deadline is on the monotonic millisecond tick count (cheaper to read
-        // than Stopwatch or DateTime on Mono; see Remember for its resolution). Past its deadline
-        // the memo stays, as the last token seen: the async methods read its expiry.
+        // atomically; the deadline is on Stopwatch's 64-bit monotonic timestamp (see Remember).
+        // Past its deadline the memo stays, as the last token seen, and answers nothing.
         private Memo memo;
 
         // Bumped after each Invalidate: a memo made from a fetch that started before an
@@ -243,7 +242,7 @@ namespace Rapidata.Raptoken
         // of two memos when fetches race (e.g. a GetTokenInfo that forced an early renewal
         // against a GetToken that still saw the previous token). A token already past its
         // refresh instant (served while another caller renews) is kept with a deadline in the
-        // past: it answers nothing, but tells the async methods a token is at hand.
+        // past: it answers nothing, and spares a new memo each time that token comes back.
         private void Remember(RaptokenToken token, long gen)
         {
             const long Resolution = 16;

@@ -5,8 +5,8 @@ using System.Threading.Tasks;
 namespace Rapidata.Raptoken
 {
     /// <summary>
-    /// One caller's wait for a shared fetch (or the first of two; see RaptokenClient.Async.cs): it
-    /// completes with the first fetch to finish, or is cancelled when the caller's token fires.
+    /// One caller's wait for a shared fetch (see RaptokenClient.Async.cs): it
+    /// completes when the fetch finishes, or is cancelled when the caller's token fires.
     /// Cancelling ends only this wait; the fetch goes on for everyone else. Continuations of the
     /// task run asynchronously, so callers' code never runs on the fetch thread or inside
     /// <see cref="CancellationTokenSource.Cancel()"/>.
