@@ -108,26 +108,16 @@ func wrap(p *C.RapidataClient, log cgo.Handle) *Client {
 // when no credentials were found, ErrConfig for a broken credentials file, CA file or
 // environment variable.
 func New(opts ...Option) (*Client, error) {
-	var copts *C.RapidataOptions
-	if st := uint32(C.rapidata_options_new(&copts)); st != C.RAPIDATA_STATUS_OK {
-		return nil, takeError(st, nil)
+	b, err := newBuilder(opts)
+	if err != nil {
+		return nil, err
 	}
 	// The C options may be freed before the client: the client copies what it needs, and the
 	// log handle passes to the Go Client, which outlives the C client.
-	defer C.rapidata_options_free(copts)
-	b := &builder{p: copts}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(b); err != nil {
-			releaseLog(b.logHandle)
-			return nil, err
-		}
-	}
+	defer C.rapidata_options_free(b.p)
 	var p *C.RapidataClient
 	var cerr *C.RapidataError
-	if st := uint32(C.rapidata_client_new_with_options(copts, &p, &cerr)); st != C.RAPIDATA_STATUS_OK {
+	if st := uint32(C.rapidata_client_new_with_options(b.p, &p, &cerr)); st != C.RAPIDATA_STATUS_OK {
 		releaseLog(b.logHandle)
 		return nil, takeError(st, cerr)
 	}
@@ -168,11 +158,10 @@ func (c *Client) TokenInfo(minValid time.Duration) (TokenInfo, error) {
 
 // fetch asks the library (a cgo call, blocking until it answers) and updates the memo. The
 // public calls reach it through a flight (context.go).
-func (c *Client) fetch(minValid time.Duration) (TokenInfo, error) {
+func (c *Client) fetch(minValidMs uint32) (TokenInfo, error) {
 	if c == nil {
 		return TokenInfo{}, closedError()
 	}
-	ms := minValidMillis(minValid)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.ptr == nil {
@@ -183,7 +172,7 @@ func (c *Client) fetch(minValid time.Duration) (TokenInfo, error) {
 	if old == nil {
 		old = &memo{}
 	}
-	tok, ci, err := getToken(c.ptr, ms, old.info.Token)
+	tok, ci, err := getToken(c.ptr, minValidMs, old.info.Token)
 	runtime.KeepAlive(c)
 	if err != nil {
 		return TokenInfo{}, err

@@ -109,7 +109,7 @@ func (c *Client) join(minValid time.Duration) *flight {
 // fly makes the cgo call for f, then lands it: out of the list first, so a caller that finds a
 // flight finds one still running, then done.
 func (c *Client) fly(f *flight) {
-	f.info, f.err = c.fetch(time.Duration(f.minValidMs) * time.Millisecond)
+	f.info, f.err = c.fetch(f.minValidMs)
 	c.flightMu.Lock()
 	for i, g := range c.flights {
 		if g == f {

@@ -45,28 +45,19 @@ func Login(ctx context.Context, onURL func(url string), opts ...Option) error {
 	if err := ctx.Err(); err != nil {
 		return &Error{Status: StatusCancelled, Message: "the login was cancelled before it started: " + err.Error(), wrapped: err}
 	}
-	var copts *C.RapidataOptions
-	if st := uint32(C.rapidata_options_new(&copts)); st != C.RAPIDATA_STATUS_OK {
-		return takeError(st, nil)
+	b, berr := newBuilder(opts)
+	if berr != nil {
+		return berr
 	}
-	defer C.rapidata_options_free(copts)
-	b := &builder{p: copts}
+	defer C.rapidata_options_free(b.p)
 	// The log callback's handle lives until the login has returned.
-	defer func() { releaseLog(b.logHandle) }()
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(b); err != nil {
-			return err
-		}
-	}
+	defer releaseLog(b.logHandle)
 	var h cgo.Handle
 	if onURL != nil {
 		h = cgo.NewHandle(&urlSink{fn: onURL})
 		defer h.Delete()
 	}
-	err := login(ctx, copts, h)
+	err := login(ctx, b.p, h)
 	if err != nil && err.Status == StatusCancelled && ctx.Err() != nil {
 		err.wrapped = ctx.Err()
 	}

@@ -30,6 +30,27 @@ type builder struct {
 	logHandle cgo.Handle
 }
 
+// newBuilder makes the C options and applies opts to them (nil ones skipped), for New and
+// Login. On success the caller frees b.p and owns b.logHandle; on error nothing is left over.
+func newBuilder(opts []Option) (*builder, error) {
+	var copts *C.RapidataOptions
+	if st := uint32(C.rapidata_options_new(&copts)); st != C.RAPIDATA_STATUS_OK {
+		return nil, takeError(st, nil)
+	}
+	b := &builder{p: copts}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(b); err != nil {
+			releaseLog(b.logHandle)
+			C.rapidata_options_free(copts)
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
 // set makes one call of a C setter and turns its failure into an *Error.
 func (b *builder) set(call func(*C.RapidataOptions, **C.RapidataError) C.enum_RapidataStatus) error {
 	var cerr *C.RapidataError

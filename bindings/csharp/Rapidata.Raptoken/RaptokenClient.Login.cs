@@ -128,14 +128,9 @@ namespace Rapidata.Raptoken
             }
             if (status == RaptokenStatus.Cancelled && cancellationToken.IsCancellationRequested)
             {
-                try
-                {
-                    RaptokenException.Check(status, error);
-                }
-                catch (RaptokenException e)
-                {
-                    throw new OperationCanceledException(e.Message, e, cancellationToken);
-                }
+                RaptokenException cause;
+                using (error) cause = RaptokenException.FromNative(status, error);
+                throw new OperationCanceledException(cause.Message, cause, cancellationToken);
             }
             RaptokenException.Check(status, error);
         }

@@ -50,7 +50,8 @@ namespace Rapidata.Raptoken
             }
         }
 
-        private static RaptokenException FromNative(RaptokenStatus status, ErrorHandle error)
+        /// <summary>The exception for a failed call; does not free <paramref name="error"/>.</summary>
+        internal static RaptokenException FromNative(RaptokenStatus status, ErrorHandle error)
         {
             if (error == null || error.IsInvalid)
             {
