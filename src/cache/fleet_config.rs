@@ -153,7 +153,7 @@ fn redacted(input: &str) -> String {
         (Some(s), Some(at)) if at > s => format!("{}***{}", &input[..s + 3], &input[at..]),
         _ => input.to_string(),
     };
-    shown.chars().take(120).collect()
+    crate::util::url::preview(&shown)
 }
 
 fn split_host_port(hp: &str) -> std::result::Result<(String, u16), String> {
@@ -183,22 +183,10 @@ fn parse_db(s: &str) -> std::result::Result<i64, String> {
     s.parse::<i64>().ok().filter(|d| (0..=1_000_000).contains(d)).ok_or_else(|| "the database must be a number (redis://host:6379/0)".to_string())
 }
 
-/// Percent-decoding of the user, password and path.
+/// Percent-decoding of the user, password and path (`+` stays a plus, as in URLs).
 fn decode(s: &str) -> std::result::Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
-            out.push(hex.ok_or("a % must be followed by two hex digits (percent-encode special characters)")?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "percent-decoding gives invalid UTF-8".to_string())
+    crate::util::encoding::percent_decode(s, false)
+        .ok_or_else(|| "a % must be followed by two hex digits (percent-encode special characters) and decode to UTF-8".to_string())
 }
 
 /// What the fleet level needs, as plain values (built by the options layer).

@@ -202,11 +202,11 @@ impl RedisStore {
     /// A Redis error for a log line, with the password removed should it ever appear.
     fn why(&self, e: &redis::RedisError) -> String {
         let text = if e.is_timeout() { format!("no answer within {} ms ({e})", self.io_timeout.as_millis()) } else { e.to_string() };
-        let text = crate::util::error::scrub(&text, 300);
-        match &self.password {
-            Some(p) if p.expose().len() >= 4 => text.replace(p.expose(), "***"),
-            _ => text,
+        let mut text = crate::util::error::scrub(&text, 300);
+        if let Some(p) = &self.password {
+            crate::util::error::redact_str(&mut text, std::slice::from_ref(p));
         }
+        text
     }
 
     fn down(&self, why: &str) -> Fault {

@@ -11,7 +11,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair as _, RsaKeyPair};
 use zeroize::Zeroizing;
 
-use crate::util::encoding::{base64_decode_pem, base64_into, base64url};
+use crate::util::encoding::{base64_decode_pem, base64url, pem_encode};
 use crate::util::error::{Error, Result};
 use crate::util::secret::Secret;
 
@@ -231,22 +231,9 @@ fn thumbprint(members: &str) -> String {
 }
 
 /// A JSON string literal (quotes and escapes, RFC 8259 §7) for a value we put into a JWT or
-/// JWK. By hand: serde_json's serializer is not otherwise linked into the library.
+/// JWK.
 pub(crate) fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::to_string(s).unwrap_or_default()
 }
 
 // PEM (RFC 7468): labelled base64 blocks; text around them is ignored, as OpenSSL does.
@@ -289,19 +276,6 @@ fn shown_label(label: &str) -> &str {
     const KNOWN: &str = "PRIVATE KEY|RSA PRIVATE KEY|EC PRIVATE KEY|ENCRYPTED PRIVATE KEY|OPENSSH PRIVATE KEY|DSA PRIVATE KEY|\
                          PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|TRUSTED CERTIFICATE|EC PARAMETERS|CERTIFICATE REQUEST|X509 CRL|PKCS7";
     KNOWN.split('|').find(|k| *k == label).unwrap_or("unknown")
-}
-
-fn pem_encode(label: &str, der: &[u8]) -> Zeroizing<String> {
-    let mut b64 = Zeroizing::new(String::with_capacity(der.len().div_ceil(3) * 4));
-    base64_into(&mut b64, der);
-    let mut out = Zeroizing::new(String::with_capacity(b64.len() + b64.len() / 64 + 64));
-    out.push_str(&format!("-----BEGIN {label}-----\n"));
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 // Just enough DER to tell which key a PKCS#8 or SEC1 document holds; ring checks the rest.

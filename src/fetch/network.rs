@@ -99,17 +99,11 @@ pub(crate) fn root_certs(trust: Option<Trust>, ca_file: Option<&Path>) -> Result
 /// client); `None` means the built-in roots.
 pub(crate) fn root_certs_pem(trust: Option<Trust>, ca_file: Option<&Path>) -> Result<Option<Vec<u8>>> {
     Ok(root_cert_list(trust, ca_file)?.map(|certs| {
-        let mut pem = String::new();
+        let mut pem = Vec::new();
         for c in &certs {
-            let b64 = crate::util::encoding::base64(c.der());
-            pem.push_str("-----BEGIN CERTIFICATE-----\n");
-            for line in b64.as_bytes().chunks(64) {
-                pem.push_str(std::str::from_utf8(line).unwrap_or_default());
-                pem.push('\n');
-            }
-            pem.push_str("-----END CERTIFICATE-----\n");
+            pem.extend_from_slice(crate::util::encoding::pem_encode("CERTIFICATE", c.der()).as_bytes());
         }
-        pem.into_bytes()
+        pem
     }))
 }
 

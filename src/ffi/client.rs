@@ -1,12 +1,13 @@
 //! `RapidataClient`: the handle users hold for the life of their program.
 
 use std::ffi::c_char;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::{arg_out, arg_ref, arg_str, guard, guard_void, Failure, FfiResult, RapidataError, RapidataOptions, RapidataStatus};
 use crate::cache::CachedToken;
 use crate::options::ClientOptions;
 use crate::util::error::{Error, ErrorKind};
+use crate::util::timefmt::unix_ms;
 use crate::Client;
 
 /// Opaque client. Every function may be called on it from any number of threads at once.
@@ -28,10 +29,6 @@ pub struct RapidataTokenInfo {
     /// How long the token is usable from its request, in milliseconds: the lifetime the
     /// server granted, shortened as `expires_at_unix_ms` is.
     pub lifetime_ms: i64,
-}
-
-fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn create(options: &ClientOptions, out_client: *mut *mut RapidataClient) -> FfiResult<()> {

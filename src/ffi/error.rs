@@ -4,7 +4,6 @@
 
 use std::ffi::{c_char, CString};
 use std::ptr;
-use std::time::UNIX_EPOCH;
 
 use super::{guard_void, Failure, RapidataStatus};
 
@@ -32,11 +31,7 @@ impl RapidataError {
             oauth_code: e.oauth_code().map(c_string),
             oauth_description: e.oauth_description().map(c_string),
             http_status: e.http_status(),
-            retry_after_unix_ms: e
-                .retry_after()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
+            retry_after_unix_ms: e.retry_after().map(crate::util::timefmt::unix_ms).unwrap_or(0),
         }
     }
 }

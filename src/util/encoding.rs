@@ -46,11 +46,17 @@ fn percent_encode_into(out: &mut String, input: &str, form: bool) {
 /// Decodes one form-urlencoded name or value: `+` is a space, `%XX` a byte; `None` for a bad
 /// escape or bytes that are not UTF-8.
 pub(crate) fn form_urldecode(input: &str) -> Option<String> {
+    percent_decode(input, true)
+}
+
+/// Decodes `%XX` escapes (and `+` as a space if `plus_is_space`); `None` for a bad escape or
+/// bytes that are not UTF-8.
+pub(crate) fn percent_decode(input: &str, plus_is_space: bool) -> Option<String> {
     let mut out = Vec::with_capacity(input.len());
     let mut bytes = input.bytes();
     while let Some(b) = bytes.next() {
         out.push(match b {
-            b'+' => b' ',
+            b'+' if plus_is_space => b' ',
             b'%' => {
                 let digit = |c: u8| (c as char).to_digit(16);
                 let (hi, lo) = (digit(bytes.next()?)?, digit(bytes.next()?)?);
@@ -119,6 +125,21 @@ fn encode_into(out: &mut String, input: &[u8], table: &[u8; 64], pad: bool) {
 /// dropped: it may be a token's payload.
 pub(crate) fn base64url_decode(input: &str) -> Option<Zeroizing<Vec<u8>>> {
     decode(input.bytes(), URL_SAFE)
+}
+
+/// A PEM block (RFC 7468): `label` and the base64 of `der` in lines of 64. Wiped when dropped:
+/// `der` may be a private key.
+pub(crate) fn pem_encode(label: &str, der: &[u8]) -> Zeroizing<String> {
+    let mut b64 = Zeroizing::new(String::with_capacity(der.len().div_ceil(3) * 4));
+    base64_into(&mut b64, der);
+    let mut out = Zeroizing::new(String::with_capacity(b64.len() + b64.len() / 64 + 64));
+    out.push_str(&format!("-----BEGIN {label}-----\n"));
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 /// Decodes the standard alphabet with optional padding, ignoring whitespace: the body of a PEM

@@ -104,14 +104,7 @@ impl Error {
     /// Replaces every occurrence of the given secrets (e.g. a server echoing the client secret
     /// in its error text) with `[redacted]`: a last line of defence behind `scrub`.
     pub(crate) fn redact(mut self, needles: &[crate::util::secret::Secret]) -> Self {
-        let clean = |s: &mut String| {
-            for n in needles {
-                // Very short values would redact ordinary words; they are not worth stealing.
-                if n.expose().len() >= 4 && s.contains(n.expose()) {
-                    *s = s.replace(n.expose(), "[redacted]");
-                }
-            }
-        };
+        let clean = |s: &mut String| redact_str(s, needles);
         clean(&mut self.message);
         if let Some(d) = self.oauth_description.as_mut() {
             clean(d);
@@ -238,6 +231,17 @@ pub(crate) fn scrub(text: &str, max: usize) -> String {
         out.push_str("...");
     }
     out
+}
+
+/// Replaces every occurrence of the given secrets in `s` with `[redacted]` (messages, log
+/// lines). Values shorter than 4 bytes are left: they would redact ordinary words, and are not
+/// worth stealing.
+pub(crate) fn redact_str(s: &mut String, needles: &[crate::util::secret::Secret]) {
+    for n in needles {
+        if n.expose().len() >= 4 && s.contains(n.expose()) {
+            *s = s.replace(n.expose(), "[redacted]");
+        }
+    }
 }
 
 #[cfg(test)]
