@@ -100,6 +100,7 @@ mod tests {
             key: "k".into(),
             lock_wait: Duration::from_secs(1),
             failure_backoff: (Duration::from_secs(1), Duration::from_secs(2)),
+            max_retry_after: Duration::from_secs(60),
             key_material: Secret::new("s"),
             logger: None,
         };

@@ -13,6 +13,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::clock::{self, Clock, SystemClock};
 use crate::token::{AccessToken, Fetched};
+use crate::util::backoff;
 use crate::util::counters::StripedCounter;
 use crate::util::error::{Error, ErrorKind, Result};
 use crate::util::secret::Secret;
@@ -236,7 +237,7 @@ impl<C: Clock> TokenCache<C> {
         {
             let guard = self.current.load();
             if let Some(tok) = guard.as_deref() {
-                // Away from its deadlines a coarse clock read decides (see coarse_clock), also
+                // Away from its deadlines a coarse clock read decides (see clock.rs), also
                 // while another caller renews the token.
                 if min_valid.is_zero() {
                     if let Some(c) = self.clock.coarse_ns() {
@@ -417,8 +418,8 @@ impl<C: Clock> TokenCache<C> {
                 // 1 s doubling to 30 s (by default), jittered so a fleet of clients that failed
                 // together does not come back together. A usable token is kept meanwhile.
                 let (first, max) = self.failure_backoff;
-                let ceiling = first.saturating_mul(1u32 << (f.consecutive_failures.min(16) - 1)).min(max);
-                let mut backoff = ceiling / 2 + ceiling.mul_f64(random_unit() / 2.0);
+                let ceiling = backoff::doubling(first, max, f.consecutive_failures);
+                let mut backoff = ceiling / 2 + ceiling.mul_f64(backoff::random_unit() / 2.0);
                 // While a token is still usable the renewals back off, but its end is a natural
                 // moment to try again: the window does not outlast it.
                 if let Some(tok) = self.current.load().as_deref() {
@@ -479,13 +480,6 @@ fn backing_off(last: &Error, ago: Duration, left: Duration, until: SystemTime) -
         crate::util::timefmt::iso8601(until),
         left.as_secs_f64()
     ))
-}
-
-/// Uniform in [0, 1), from the process's random hasher keys (no RNG crate needed for jitter).
-fn random_unit() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let r = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    (r >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 
 use super::seal;
 use crate::token::{Fetched, MAX_LIFETIME};
+use crate::util::backoff;
 use crate::util::error::{Error, ErrorKind, Result};
 use crate::util::log::{LogLevel, Logger};
 use crate::util::secret::Secret;
@@ -136,6 +137,9 @@ pub(crate) struct LevelConfig {
     pub lock_wait: Duration,
     /// After a failed fetch, other processes fail fast for this long, doubling up to the max.
     pub failure_backoff: (Duration, Duration),
+    /// The retry policy's cap on `Retry-After`: with the back-off max, the longest window a
+    /// failure record may set (a longer one is not ours and is ignored).
+    pub max_retry_after: Duration,
     /// The client secret (or private key): failure records name the credential they failed
     /// with (a one-way tag), so a process with other credentials does not take them.
     pub key_material: Secret,
@@ -203,7 +207,7 @@ impl<S: Store> SharedLevel<S> {
         let sent = SystemTime::now();
         let result = fetch();
         match &result {
-            Ok(f) => self.store_token(f, sent),
+            Ok(f) => self.store_token(f, sent, failures > 0),
             Err(e) => self.store_failure(e, failures),
         }
         drop(lock);
@@ -314,7 +318,7 @@ impl<S: Store> SharedLevel<S> {
         }
         let not_before = UNIX_EPOCH + Duration::from_millis(record.not_before_ms);
         // A window longer than the longest back-off is not one we wrote: ignore it.
-        let open = now < not_before && not_before.duration_since(now).unwrap_or_default() <= self.cfg.failure_backoff.1.max(MAX_RETRY_AFTER);
+        let open = now < not_before && not_before.duration_since(now).unwrap_or_default() <= self.cfg.failure_backoff.1.max(self.cfg.max_retry_after);
         if open {
             Look::Failing(record.to_error(not_before, now))
         } else {
@@ -322,8 +326,9 @@ impl<S: Store> SharedLevel<S> {
         }
     }
 
-    /// Step 4 after a success: the token for every other process; any failure is over.
-    fn store_token(&self, f: &Fetched, sent: SystemTime) {
+    /// Step 4 after a success: the token for every other process; a failure record this
+    /// process saw is over (only then is it removed: one store round trip less per fetch).
+    fn store_token(&self, f: &Fetched, sent: SystemTime, failure_seen: bool) {
         let (issued, expires) = match f.issued_at {
             // A token this level took from a lower store (fleet → host): keep its times.
             Some(at) => (at, at + f.valid_for),
@@ -343,7 +348,8 @@ impl<S: Store> SharedLevel<S> {
             return;
         }
         let ttl = expires.duration_since(SystemTime::now()).unwrap_or_default();
-        if let Err(fault) = self.store.write_entry(&body, ttl).and_then(|()| self.store.clear_failure()) {
+        let cleared = |()| if failure_seen { self.store.clear_failure() } else { Ok(()) };
+        if let Err(fault) = self.store.write_entry(&body, ttl).and_then(cleared) {
             self.fault(fault);
         }
     }
@@ -357,10 +363,10 @@ impl<S: Store> SharedLevel<S> {
         }
         let failures = previous.saturating_add(1);
         let (first, max) = self.cfg.failure_backoff;
-        let mut window = first.saturating_mul(1u32 << (failures.min(16) - 1)).min(max);
+        let mut window = backoff::doubling(first, max, failures);
         // A server's Retry-After (already capped by the retry policy) wins if it is later.
         if let Some(asked) = e.retry_after().and_then(|t| t.duration_since(SystemTime::now()).ok()) {
-            window = window.max(asked.min(MAX_RETRY_AFTER));
+            window = window.max(asked);
         }
         let now = SystemTime::now();
         let record = FailureRecord {
@@ -425,9 +431,6 @@ impl<S: Store> SharedLevel<S> {
     }
 }
 
-/// The longest window a failure record may set (the retry policy's cap on `Retry-After`).
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
-
 enum Elected<L> {
     Done(Result<Fetched>),
     Lock(L),
@@ -473,7 +476,7 @@ fn kind_from_name(name: &str) -> ErrorKind {
 }
 
 fn unix_ms(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    crate::util::timefmt::unix_ms(t).max(0) as u64
 }
 
 /// A failed fetch, as other processes see it. Holds the error as the caller would have seen
@@ -747,6 +750,7 @@ mod tests {
             key: "k".into(),
             lock_wait: Duration::from_millis(300),
             failure_backoff: (Duration::from_secs(2), Duration::from_secs(30)),
+            max_retry_after: Duration::from_secs(60),
             key_material: Secret::new(secret),
             logger: None,
         };
@@ -846,7 +850,7 @@ mod tests {
             let store = store.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(50));
-                level(&store, "s").store_token(&fresh("theirs").unwrap(), SystemTime::now());
+                level(&store, "s").store_token(&fresh("theirs").unwrap(), SystemTime::now(), false);
             })
         };
         let b = level(&store, "s");

@@ -109,7 +109,8 @@ impl Client {
             + shared.as_ref().map_or(Duration::ZERO, SharedCache::lock_wait)
             + fleet.as_ref().map_or(Duration::ZERO, FleetCache::lock_wait);
         let mut cache = TokenCache::new(SystemClock, config.margins(), wait_limit);
-        cache.set_failure_backoff(config.retry.backoff_base * 2, config.retry.backoff_max);
+        let (first, max) = config.failure_backoff();
+        cache.set_failure_backoff(first, max);
         Ok(Client { inner: Arc::new(Inner { config, source, cache, shared, fleet, counters: Counters::default() }) })
     }
 

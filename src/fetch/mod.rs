@@ -142,7 +142,7 @@ impl Fetcher {
             format!("token fetch started for client {} ({})", self.cfg.auth.client_id, if keeping { "refresh ahead" } else { "no usable token" })
         });
         let log = |level: LogLevel, msg: &dyn Fn() -> String| self.log(level, msg);
-        let (result, n) = retry::run(&self.cfg.retry, limit.at, attempts, &self.throttle, counters, &log, |_| self.attempt(&limit, counters));
+        let (result, n) = retry::run(&self.cfg.retry, limit.at, attempts, &self.throttle, counters, &log, || self.attempt(&limit, counters));
         let ms = start.elapsed().as_millis();
         match result {
             Ok(f) => {
@@ -233,8 +233,9 @@ impl Fetcher {
     pub fn log(&self, level: LogLevel, msg: impl Fn() -> String) {
         if let Some(l) = &self.logger {
             if l.enabled(level) {
-                let line = Error::new(ErrorKind::Protocol, msg()).redact(&self.redact);
-                l.emit(level, line.message());
+                let mut line = msg();
+                crate::util::error::redact_str(&mut line, &self.redact);
+                l.emit(level, &line);
             }
         }
     }

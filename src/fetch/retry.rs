@@ -6,11 +6,11 @@
 //! after the deadline is not made. After a 429/503 with `Retry-After`, no caller of the client
 //! sends a token request until that instant (capped) has passed.
 
-use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 
+use crate::util::backoff;
 use crate::util::counters::Counters;
 use crate::util::error::{Error, Result};
 use crate::util::log::LogLevel;
@@ -36,9 +36,7 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// Full jitter (AWS architecture blog): uniform in [0, min(max, base * 2^(attempt-1))].
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self.backoff_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20)).min(self.backoff_max);
-        let r = std::collections::hash_map::RandomState::new().build_hasher().finish();
-        ceiling.mul_f64((r >> 11) as f64 / (1u64 << 53) as f64)
+        backoff::doubling(self.backoff_base, self.backoff_max, attempt).mul_f64(backoff::random_unit())
     }
 }
 
@@ -85,7 +83,7 @@ impl Throttle {
     }
 }
 
-/// Runs `attempt(deadline)` until it succeeds, fails for good, runs out of attempts, or the
+/// Runs `attempt` until it succeeds, fails for good, runs out of attempts, or the
 /// next try would start after `deadline` (normally now + the policy's deadline; earlier for a
 /// renewal that must not outlive the token it replaces). Returns the outcome and the attempts made.
 pub(crate) fn run<T>(
@@ -95,7 +93,7 @@ pub(crate) fn run<T>(
     throttle: &Throttle,
     counters: &Counters,
     log: &dyn Fn(LogLevel, &dyn Fn() -> String),
-    mut attempt: impl FnMut(Instant) -> Result<T>,
+    mut attempt: impl FnMut() -> Result<T>,
 ) -> (Result<T>, u32) {
     let start = Instant::now();
     if let Some(e) = throttle.refusal(start) {
@@ -109,7 +107,7 @@ pub(crate) fn run<T>(
         if n > 1 {
             Counters::bump(&counters.retries);
         }
-        let e = match attempt(deadline) {
+        let e = match attempt() {
             Ok(v) => return (Ok(v), n),
             Err(e) => e,
         };
@@ -176,7 +174,7 @@ mod tests {
     }
     fn run_seq(p: &RetryPolicy, throttle: &Throttle, errors: Vec<Error>) -> (Result<u32>, u32) {
         let calls = Cell::new(0usize);
-        let r = run(p, Instant::now() + p.deadline, p.max_attempts, throttle, &Counters::default(), &|_, _| {}, |_| {
+        let r = run(p, Instant::now() + p.deadline, p.max_attempts, throttle, &Counters::default(), &|_, _| {}, || {
             let i = calls.get();
             calls.set(i + 1);
             match errors.get(i) {

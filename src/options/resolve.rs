@@ -179,6 +179,13 @@ impl Config {
         Margins { hard: self.expiry_margin, refresh_ahead: self.refresh_ahead }
     }
 
+    /// The window after a failed fetch (first, max), in this process and between processes:
+    /// twice the retry backoff base, doubling up to the backoff max.
+    pub(crate) fn failure_backoff(&self) -> (Duration, Duration) {
+        let first = self.retry.backoff_base * 2;
+        (first, self.retry.backoff_max.max(first))
+    }
+
     /// The host shared cache's directory and key (`None` when sharing is off, or when the token
     /// comes from a token file, which is already shared).
     pub(crate) fn shared_cache(&self) -> Option<SharedConfig> {
@@ -239,7 +246,8 @@ impl Config {
             key,
             lock_wait,
             // As the in-memory cache's back-off after a failed renewal.
-            failure_backoff: (self.retry.backoff_base * 2, self.retry.backoff_max.max(self.retry.backoff_base * 2)),
+            failure_backoff: self.failure_backoff(),
+            max_retry_after: self.retry.max_retry_after,
             // What only holders of the credentials have: the secret, or a digest of the private key.
             key_material: match &self.credentials.key {
                 Some(k) => k.secret_digest(),
