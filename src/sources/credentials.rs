@@ -34,34 +34,17 @@ pub(crate) struct StoredClient {
 
 /// Reads the SDK's file. Missing → `Ok(None)`; unreadable, unsafe or malformed → `CONFIG` naming it.
 pub(crate) fn read_file(path: &Path, issuer: &str) -> Result<Option<StoredClient>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::config(format!("cannot read credentials file {}: {e}", path.display()))),
-    };
-    check_permissions(path)?;
+    let Some(bytes) = read_bytes(path)? else { return Ok(None) };
     let found = parse_file(&bytes, issuer).map_err(|m| Error::config(format!("credentials file {} {m}", path.display())))?;
     Ok(found.map(|(id, secret, name)| StoredClient { path: path.to_path_buf(), client_id: id, client_secret: secret, display_name: name }))
 }
 
-#[cfg(unix)]
-fn check_permissions(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0);
-    if mode & 0o022 != 0 {
-        return Err(Error::config(format!(
-            "credentials file {} is writable by group or others (mode {:o}); run: chmod 600 {}",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        )));
-    }
-    Ok(())
-}
+/// A credentials file is a few kilobytes; a bigger one is not one.
+const MAX_SIZE: u64 = 1024 * 1024;
 
-#[cfg(not(unix))]
-fn check_permissions(_: &Path) -> Result<()> {
-    Ok(())
+/// The file's bytes (wiped when dropped: they hold secrets), for reading and for rewriting it.
+fn read_bytes(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    crate::util::files::read_owner_written(path, MAX_SIZE).map_err(|why| Error::config(format!("credentials file {}: {why}", path.display())))
 }
 
 /// Parses the file's JSON; returns the entry with the newest `last_used` for `issuer`.
@@ -292,11 +275,7 @@ fn write_json(out: &mut Vec<u8>, v: &Value, indent: usize) {
 
 /// The file's JSON object; an empty one if the file does not exist.
 fn read_document(path: &Path) -> Result<Map<String, Value>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => Zeroizing::new(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
-        Err(e) => return Err(Error::config(format!("cannot read credentials file {}: {e}", path.display()))),
-    };
+    let Some(bytes) = read_bytes(path)? else { return Ok(Map::new()) };
     parse_document(&bytes).map_err(|what| {
         Error::config(format!(
             "credentials file {} {what}; fix it or move it away (login does not overwrite a file it cannot keep)",

@@ -5,7 +5,6 @@
 //! `{"access_token": "...", "token_type": "Bearer", "expires_at": <integer Unix seconds>}`;
 //! other fields (the SDK also writes `expires_in` and `scope`) are ignored.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -35,38 +34,10 @@ pub(crate) fn source(explicit: Option<&Path>, ignore: bool, var: &dyn Fn(&str) -
 /// Reads the file's token. A missing, unsafe, malformed or expired file is a `CONFIG` error
 /// that names the file and says what keeps it fresh.
 pub(crate) fn read(path: &Path) -> Result<Fetched> {
-    let file = std::fs::File::open(path).map_err(|e| Error::config(format!("cannot read token file {}: {e}", path.display())))?;
-    let meta = file.metadata().map_err(|e| Error::config(format!("cannot read token file {}: {e}", path.display())))?;
-    check_permissions(path, &meta)?;
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::config(format!("cannot read token file {}: {e}", path.display())))?;
-    if bytes.len() as u64 > MAX_SIZE {
-        return Err(Error::config(format!("token file {} is larger than {} KiB; it is not a token file", path.display(), MAX_SIZE / 1024)));
-    }
+    let bytes = crate::util::files::read_owner_written(path, MAX_SIZE)
+        .map_err(|why| Error::config(format!("token file {}: {why}", path.display())))?
+        .ok_or_else(|| Error::config(format!("token file {} does not exist", path.display())))?;
     parse(&bytes, SystemTime::now()).map_err(|m| Error::config(format!("token file {} {m}", path.display())))
-}
-
-/// Someone who can write the file can make this process use their token.
-#[cfg(unix)]
-fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode();
-    if mode & 0o022 != 0 {
-        return Err(Error::config(format!(
-            "token file {} is writable by group or others (mode {:o}); run: chmod 600 {}",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_permissions(_: &Path, _: &std::fs::Metadata) -> Result<()> {
-    Ok(())
 }
 
 /// Parses the SDK's format. Errors are phrased to follow "token file <path> ".

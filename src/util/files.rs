@@ -139,6 +139,25 @@ pub(crate) fn read_protected(path: &Path, max: u64) -> std::result::Result<Optio
     })
 }
 
+/// The bytes of a file that chooses what this process uses but holds nothing others may not
+/// read (the SDK's credentials and token files): writable by group or others is refused, as
+/// whoever can write it picks the credentials or token. Symbolic links are followed (dotfile
+/// managers link them); the file finally opened is the one checked, so no check-then-read race.
+#[cfg(unix)]
+pub(crate) fn read_owner_written(path: &Path, max: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    read_checked(path, max, true, |meta| {
+        use std::os::unix::fs::MetadataExt;
+        match meta.mode() & 0o022 {
+            0 => Ok(()),
+            _ => Err(format!(
+                "it is writable by group or others (mode {:o}); run: chmod 600 {}",
+                meta.mode() & 0o777,
+                path.display()
+            )),
+        }
+    })
+}
+
 #[cfg(unix)]
 fn read_checked(
     path: &Path,
@@ -261,6 +280,12 @@ pub(crate) fn check_private(_: &std::fs::Metadata) -> std::result::Result<(), St
 #[cfg(not(unix))]
 pub(crate) fn read_private(_: &Path, _: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
     Ok(None)
+}
+
+/// Without Unix modes there is nothing to check: the file's ACLs are the system's business.
+#[cfg(not(unix))]
+pub(crate) fn read_owner_written(path: &Path, max: u64) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    read_protected(path, max)
 }
 
 /// Without Unix modes there is nothing to check: the file's ACLs are the system's business.
